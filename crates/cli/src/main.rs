@@ -1,0 +1,106 @@
+//! The `hearth` command: the server (`serve`), the client commands that
+//! talk to it over HTTP like Ollama's CLI, and the hidden `runner` mode in
+//! which a child process hosts one loaded model.
+
+mod commands;
+mod create;
+mod modelfile;
+mod output;
+mod run;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Run large language models locally, behind an Ollama-compatible API.
+#[derive(Parser)]
+#[command(name = "hearth", version, about, disable_version_flag = true)]
+struct Cli {
+    /// Show the client and server versions.
+    #[arg(short = 'v', long = "version")]
+    version: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (configured by HEARTH_* environment variables).
+    #[command(alias = "start")]
+    Serve,
+    /// Create a model from a Modelfile.
+    Create {
+        /// Name of the new model.
+        model: String,
+        /// Path of the Modelfile.
+        #[arg(short = 'f', long = "file", default_value = "Modelfile")]
+        file: std::path::PathBuf,
+    },
+    /// Show information about a model.
+    Show(commands::ShowArgs),
+    /// Run a model: answer PROMPT, or chat interactively without one.
+    Run(run::RunArgs),
+    /// Stop a running model.
+    Stop { model: String },
+    /// List models.
+    #[command(alias = "ls")]
+    List { prefix: Option<String> },
+    /// List running models.
+    Ps,
+    /// Copy a model.
+    Cp { source: String, destination: String },
+    /// Remove models.
+    Rm {
+        #[arg(required = true)]
+        models: Vec<String>,
+    },
+    /// Internal: host one model for the server (started by `serve`).
+    #[command(hide = true)]
+    Runner { spec: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Runner { spec }) = &cli.command {
+        serve::init_tracing("warn");
+        return ExitCode::from(hearth_engine_llama::runner::main(spec) as u8);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    if cli.version {
+        return commands::version().await;
+    }
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        return Ok(());
+    };
+    match command {
+        Command::Serve => serve::serve().await,
+        Command::Create { model, file } => create::create(&model, &file).await,
+        Command::Show(args) => commands::show(args).await,
+        Command::Run(args) => run::run(args).await,
+        Command::Stop { model } => commands::stop(&model).await,
+        Command::List { prefix } => commands::list(prefix.as_deref()).await,
+        Command::Ps => commands::ps().await,
+        Command::Cp {
+            source,
+            destination,
+        } => commands::copy(&source, &destination).await,
+        Command::Rm { models } => commands::remove(&models).await,
+        Command::Runner { .. } => unreachable!("handled before the runtime starts"),
+    }
+}

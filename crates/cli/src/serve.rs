@@ -1,0 +1,62 @@
+//! `hearth serve`: binds, opens the store and serves until Ctrl-C/SIGTERM.
+
+use anyhow::Context;
+use hearth_api::Host;
+use hearth_engine::runner::RunnerCommand;
+use hearth_server::{AppState, ServerConfig};
+use tokio::net::TcpListener;
+
+/// Logs go to stderr; `HEARTH_DEBUG=1` or `RUST_LOG` shows more.
+pub fn init_tracing(default: &str) {
+    let filter = std::env::var("RUST_LOG").ok().unwrap_or_else(|| {
+        if hearth_api::env::flag("HEARTH_DEBUG") {
+            "debug".to_string()
+        } else {
+            // llama.cpp is chatty at info; keep its warnings.
+            format!("{default},llama-cpp-2=warn")
+        }
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+pub async fn serve() -> anyhow::Result<()> {
+    init_tracing("info");
+    let host = Host::from_env();
+    let addr = host.bind_addr();
+    let listener = TcpListener::bind(&addr).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!("listen tcp {addr}: address already in use (is another hearth or ollama server running? set HEARTH_HOST to use another port)")
+        } else {
+            anyhow::anyhow!("listen tcp {addr}: {e}")
+        }
+    })?;
+    let config = ServerConfig::from_env();
+    let models = config.models.clone();
+    let runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
+    let state = AppState::new(config, runner)
+        .with_context(|| format!("cannot open the model store at {}", models.display()))?;
+    let local = listener.local_addr()?;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), models = %models.display(), "Listening on {local}");
+    hearth_server::serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}

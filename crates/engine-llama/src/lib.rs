@@ -1,0 +1,28 @@
+//! Hearth's llama.cpp engine: the only crate that touches `llama-cpp-2`.
+//!
+//! [`LlamaEngine`] implements [`hearth_engine::Engine`]: it loads GGUF
+//! models, tokenizes, prefills with prompt-prefix reuse, samples and streams
+//! text. It is meant to run inside a runner child process ([`runner`]), so an
+//! abort inside llama.cpp takes down only that process.
+
+mod backend;
+mod generate;
+mod loaded;
+pub mod runner;
+mod sampler;
+mod utf8;
+
+pub use loaded::LlamaLoaded;
+
+use hearth_engine::{Engine, EngineError, LoadSpec, LoadedModel};
+
+/// The llama.cpp engine. Cheap to create; the backend is initialised once
+/// per process on first use.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LlamaEngine;
+
+impl Engine for LlamaEngine {
+    fn load(&self, spec: &LoadSpec) -> Result<Box<dyn LoadedModel>, EngineError> {
+        Ok(Box::new(LlamaLoaded::load(spec)?))
+    }
+}

@@ -1,0 +1,51 @@
+//! Hearth's engine layer: the trait every inference backend implements and
+//! the value types that cross it (load specs, generation requests, token
+//! events, errors), plus the pure, backend-independent pieces of generation
+//! (stop-string matching, chat-template rendering) and the protocol that
+//! carries all of it between the server and a runner child process.
+//!
+//! No FFI lives here: `hearth-engine-llama` implements [`Engine`] over
+//! llama.cpp, and runs inside a runner process spoken to over
+//! [`protocol`] by [`runner::RunnerProcess`].
+
+pub mod error;
+pub mod protocol;
+pub mod request;
+pub mod runner;
+pub mod spec;
+pub mod stop;
+pub mod template;
+
+pub use error::EngineError;
+pub use request::{Completion, DoneReason, GenerateRequest, Sampling};
+pub use spec::{LoadSpec, ModelInfo};
+
+/// A backend able to load models. One value per process.
+pub trait Engine {
+    /// Loads the model described by `spec` and prepares a context for it.
+    fn load(&self, spec: &LoadSpec) -> Result<Box<dyn LoadedModel>, EngineError>;
+}
+
+/// What a generation reports while it runs. Returning `false` from the sink
+/// cancels the generation (the client went away).
+pub type TokenSink<'a> = dyn FnMut(&str) -> bool + 'a;
+
+/// A model loaded with a context, ready to generate. Used from one thread.
+pub trait LoadedModel: Send {
+    /// Facts about the loaded model and its context.
+    fn info(&self) -> ModelInfo;
+
+    /// Runs one generation, calling `sink` with each piece of text as soon
+    /// as it is safe to emit (complete UTF-8, not part of a stop string).
+    fn generate(
+        &mut self,
+        request: &GenerateRequest,
+        sink: &mut TokenSink<'_>,
+    ) -> Result<Completion, EngineError>;
+
+    /// Turns text into token ids.
+    fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>, EngineError>;
+
+    /// Turns token ids back into text.
+    fn detokenize(&self, tokens: &[i32]) -> Result<String, EngineError>;
+}

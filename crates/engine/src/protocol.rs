@@ -1,0 +1,100 @@
+//! The messages between the server and a runner child process.
+//!
+//! One JSON object per line: requests on the runner's stdin, replies on its
+//! stdout (its stderr carries logs). Every request but `cancel` carries an
+//! `id` that its replies repeat, so several requests can be in flight.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Completion, EngineError, GenerateRequest, ModelInfo};
+
+/// Server → runner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToRunner {
+    Generate {
+        id: u64,
+        request: GenerateRequest,
+    },
+    Cancel {
+        id: u64,
+    },
+    Tokenize {
+        id: u64,
+        text: String,
+        add_special: bool,
+    },
+    Detokenize {
+        id: u64,
+        tokens: Vec<i32>,
+    },
+}
+
+/// Runner → server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FromRunner {
+    /// Sent once, after the model loaded.
+    Ready {
+        info: ModelInfo,
+    },
+    /// Sent instead of `Ready`; the runner exits after it.
+    LoadFailed {
+        error: EngineError,
+    },
+    Token {
+        id: u64,
+        text: String,
+    },
+    Done {
+        id: u64,
+        completion: Completion,
+    },
+    Failed {
+        id: u64,
+        error: EngineError,
+    },
+    Tokens {
+        id: u64,
+        tokens: Vec<i32>,
+    },
+    Text {
+        id: u64,
+        text: String,
+    },
+}
+
+impl FromRunner {
+    /// The request this reply belongs to, if any.
+    pub fn id(&self) -> Option<u64> {
+        match self {
+            FromRunner::Ready { .. } | FromRunner::LoadFailed { .. } => None,
+            FromRunner::Token { id, .. }
+            | FromRunner::Done { id, .. }
+            | FromRunner::Failed { id, .. }
+            | FromRunner::Tokens { id, .. }
+            | FromRunner::Text { id, .. } => Some(*id),
+        }
+    }
+
+    /// Whether this reply ends its request.
+    pub fn is_final(&self) -> bool {
+        !matches!(self, FromRunner::Token { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_as_tagged_json() {
+        let msg = ToRunner::Cancel { id: 7 };
+        let line = serde_json::to_string(&msg).unwrap();
+        assert_eq!(line, r#"{"type":"cancel","id":7}"#);
+        let back: FromRunner =
+            serde_json::from_str(r#"{"type":"token","id":3,"text":"hi"}"#).unwrap();
+        assert_eq!(back.id(), Some(3));
+        assert!(!back.is_final());
+    }
+}

@@ -1,0 +1,53 @@
+//! What to load and what was loaded.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Load-time settings: a change to any of them needs a reload.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct LoadSpec {
+    /// Path of the GGUF weights.
+    pub model_path: PathBuf,
+    /// Context window in tokens (capped to the model's trained context).
+    pub num_ctx: u32,
+    /// Prompt batch size.
+    pub num_batch: u32,
+    /// CPU threads; 0 picks a default from the machine.
+    pub num_thread: u32,
+    /// Layers to offload to a GPU (-1 = as many as fit; 0 = CPU only).
+    pub num_gpu: i32,
+    /// Memory-map the weights.
+    pub use_mmap: bool,
+}
+
+impl LoadSpec {
+    /// A spec with Hearth's defaults for `model_path`.
+    pub fn new(model_path: impl Into<PathBuf>) -> Self {
+        Self {
+            model_path: model_path.into(),
+            num_ctx: 4096,
+            num_batch: 512,
+            num_thread: 0,
+            num_gpu: -1,
+            use_mmap: true,
+        }
+    }
+}
+
+/// Facts about a loaded model that the scheduler and `/api/ps` report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModelInfo {
+    /// Context actually allocated, in tokens.
+    pub n_ctx: u32,
+    /// The model's trained context length.
+    pub n_ctx_train: u32,
+    /// Vocabulary size.
+    pub n_vocab: u32,
+    /// Bytes of weights.
+    pub weights_bytes: u64,
+    /// Estimated bytes the loaded model occupies (weights + KV cache + compute).
+    pub total_bytes: u64,
+    /// Bytes of that in GPU memory.
+    pub vram_bytes: u64,
+}

@@ -1,0 +1,77 @@
+//! Server settings, read once from the environment at startup.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hearth_scheduler::KeepAlive;
+
+/// Everything `hearth serve` is configured with.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Root of the model store.
+    pub models: PathBuf,
+    /// Keep-alive for requests that set none (`HEARTH_KEEP_ALIVE`).
+    pub keep_alive: KeepAlive,
+    /// Default context length (`HEARTH_CONTEXT_LENGTH`, else 4096).
+    pub context_length: u32,
+    /// Default CPU threads per runner (`HEARTH_NUM_THREADS`, 0 = auto).
+    pub num_thread: u32,
+    /// Most models loaded at once (`HEARTH_MAX_LOADED_MODELS`, else 3).
+    pub max_loaded: usize,
+    /// Skip pruning of stale blobs at startup (`HEARTH_NOPRUNE`).
+    pub no_prune: bool,
+}
+
+impl ServerConfig {
+    /// Reads the `HEARTH_*` variables, falling back to Ollama's defaults.
+    pub fn from_env() -> Self {
+        Self {
+            models: hearth_store::Store::default_root(),
+            keep_alive: env("HEARTH_KEEP_ALIVE")
+                .map_or(KeepAlive::default(), |v| keep_alive_from_env(&v)),
+            context_length: env_num("HEARTH_CONTEXT_LENGTH")
+                .filter(|&n| n > 0)
+                .unwrap_or(4096),
+            num_thread: env_num("HEARTH_NUM_THREADS").unwrap_or(0),
+            max_loaded: env_num("HEARTH_MAX_LOADED_MODELS")
+                .filter(|&n| n > 0)
+                .unwrap_or(3) as usize,
+            no_prune: env("HEARTH_NOPRUNE").is_some_and(|v| env_bool(&v)),
+        }
+    }
+}
+
+/// A variable's value with whitespace and surrounding quotes stripped.
+fn env(name: &str) -> Option<String> {
+    let v = std::env::var(name).ok()?;
+    let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+    (!v.is_empty()).then_some(v)
+}
+
+fn env_num(name: &str) -> Option<u32> {
+    let v = env(name)?;
+    match v.parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            tracing::warn!(name, value = %v, "invalid number, using the default");
+            None
+        }
+    }
+}
+
+/// Go's ParseBool, where anything unparsable counts as true (Ollama quirk).
+fn env_bool(v: &str) -> bool {
+    !matches!(v, "0" | "f" | "F" | "false" | "FALSE" | "False")
+}
+
+/// `HEARTH_KEEP_ALIVE`: a duration, or a bare number of seconds; negative
+/// means forever; anything else falls back to five minutes.
+fn keep_alive_from_env(v: &str) -> KeepAlive {
+    match hearth_api::duration::keep_alive_from_env(v) {
+        hearth_api::duration::KeepAlive::Forever => KeepAlive::Forever,
+        hearth_api::duration::KeepAlive::For(d) => KeepAlive::For(d),
+    }
+}
+
+#[allow(dead_code)]
+const _DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(300);

@@ -1,0 +1,94 @@
+//! The server's one error type and its one mapping to HTTP: Ollama's
+//! `{"error": "..."}` body with Ollama's status codes.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hearth_engine::EngineError;
+use hearth_scheduler::SchedulerError;
+use hearth_store::StoreError;
+
+/// An error on its way to the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, message)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, message)
+    }
+
+    /// `model '<name>' not found`, as generate, chat, show and delete say it.
+    pub fn model_not_found(name: &str) -> Self {
+        Self::not_found(format!("model '{name}' not found"))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::InvalidName | StoreError::InvalidDigest => Self::bad_request(e.to_string()),
+            StoreError::ModelNotFound(name) => Self::model_not_found(name),
+            StoreError::BlobNotFound(_) => Self::not_found(e.to_string()),
+            StoreError::NotGguf | StoreError::Gguf(_) => Self::bad_request(e.to_string()),
+            _ => Self::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match &e {
+            EngineError::InvalidRequest(_) => Self::bad_request(e.to_string()),
+            EngineError::Cancelled => Self::new(
+                StatusCode::from_u16(499).expect("valid status"),
+                e.to_string(),
+            ),
+            _ => Self::internal(e.to_string()),
+        }
+    }
+}
+
+impl From<SchedulerError> for ApiError {
+    fn from(e: SchedulerError) -> Self {
+        match e {
+            SchedulerError::Engine(e) => e.into(),
+            SchedulerError::ShuttingDown => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! Hearth's HTTP server: the Ollama-compatible API over axum.
+//!
+//! This is the only layer that knows the wire format: it validates requests
+//! at the edge, translates them into store, scheduler and engine calls, and
+//! maps every error to Ollama's `{"error": "..."}` shape in one place
+//! ([`error::ApiError`]). Streams go out as NDJSON through a per-request
+//! channel; a client that goes away cancels its generation.
+
+mod body;
+pub mod config;
+mod error;
+mod generation;
+mod model;
+mod request;
+mod routes;
+mod show;
+mod stream;
+mod templates;
+mod time;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header::CONTENT_TYPE, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, head, post};
+use axum::Router;
+use hearth_scheduler::{Scheduler, SchedulerConfig};
+use hearth_store::Store;
+use tokio::net::TcpListener;
+
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use routes::root::API_VERSION;
+
+/// Everything a handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<ServerConfig>,
+    pub store: Arc<Store>,
+    pub scheduler: Scheduler,
+    facts: Arc<templates::FactsCache>,
+}
+
+impl AppState {
+    /// Opens the store and sets up the scheduler. Runners are started with
+    /// `runner`.
+    pub fn new(
+        config: ServerConfig,
+        runner: hearth_engine::runner::RunnerCommand,
+    ) -> Result<Self, hearth_store::StoreError> {
+        let store = Store::open(&config.models)?;
+        if !config.no_prune {
+            match store.prune_stale(Duration::from_secs(3600)) {
+                Ok(report)
+                    if !report.removed_blobs.is_empty() || !report.removed_leftovers.is_empty() =>
+                {
+                    tracing::info!(
+                        blobs = report.removed_blobs.len(),
+                        leftovers = report.removed_leftovers.len(),
+                        "pruned unused files from the store"
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!("store pruning skipped: {e}"),
+            }
+        }
+        let scheduler = Scheduler::new(SchedulerConfig {
+            runner,
+            default_keep_alive: config.keep_alive,
+            max_loaded: config.max_loaded,
+        });
+        Ok(Self {
+            config: Arc::new(config),
+            store: Arc::new(store),
+            scheduler,
+            facts: Arc::default(),
+        })
+    }
+}
+
+/// The router with every endpoint.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(routes::root::root).head(routes::root::root))
+        .route(
+            "/api/version",
+            get(routes::root::version).head(routes::root::version),
+        )
+        .route(
+            "/api/tags",
+            get(routes::models::tags).head(routes::models::tags),
+        )
+        .route("/api/ps", get(routes::models::ps))
+        .route("/api/show", post(routes::models::show))
+        .route("/api/copy", post(routes::models::copy))
+        .route("/api/delete", axum::routing::delete(routes::models::delete))
+        .route("/api/generate", post(routes::generate::generate))
+        .route("/api/chat", post(routes::chat::chat))
+        .route("/api/create", post(routes::create::create))
+        .route(
+            "/api/blobs/{digest}",
+            head(routes::blobs::head)
+                .post(routes::blobs::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body::MAX_JSON_BODY))
+        .with_state(state)
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        [(CONTENT_TYPE, "text/plain")],
+        "404 page not found",
+    )
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        [(CONTENT_TYPE, "text/plain")],
+        "405 method not allowed",
+    )
+}
+
+/// Serves until `shutdown` resolves, then stops every runner.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let scheduler = state.scheduler.clone();
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    scheduler.shutdown();
+    result
+}

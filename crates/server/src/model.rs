@@ -1,0 +1,125 @@
+//! Resolving a request's model: name → manifest → model file, merged
+//! options, load settings and sampling settings.
+
+use std::sync::Arc;
+
+use hearth_api::options::Options;
+use hearth_engine::{LoadSpec, Sampling};
+use hearth_scheduler::ModelRef;
+use hearth_store::{Model, Name};
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::templates::{self, ModelFacts, PromptFormat};
+use crate::AppState;
+
+/// A model ready to be scheduled for one request.
+pub struct Resolved {
+    /// The model as the store describes it.
+    pub model: Model,
+    pub facts: Arc<ModelFacts>,
+    /// Defaults, then the model's parameters, then the request's options.
+    pub options: Options,
+    pub format: PromptFormat,
+    pub model_ref: ModelRef,
+}
+
+/// Looks `name` up (case-insensitively) and returns its store view, or
+/// `model '<name>' not found`.
+pub fn find(state: &AppState, name: &str) -> Result<Model, ApiError> {
+    let parsed = Name::parse(name).map_err(|_| ApiError::model_not_found(name))?;
+    state
+        .store
+        .load(&parsed)?
+        .ok_or_else(|| ApiError::model_not_found(name))
+}
+
+/// Resolves everything a generation needs. Option type errors are 500s,
+/// as in Ollama (they surface during scheduling).
+pub async fn resolve(
+    state: &AppState,
+    name: &str,
+    request_options: Option<&Map<String, Value>>,
+) -> Result<Resolved, ApiError> {
+    let model = find(state, name)?;
+    let path = model
+        .model_path
+        .clone()
+        .ok_or_else(|| ApiError::bad_request(format!("\"{name}\" has no model weights")))?;
+    let facts = state.facts.get(&path).await?;
+    let mut merged = model.params.clone();
+    if let Some(opts) = request_options {
+        for (k, v) in opts {
+            if !v.is_null() {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let options = Options::from_map(&merged).map_err(|e| ApiError::internal(e.message))?;
+    let format = templates::choose(model.template.as_deref(), &facts);
+    let spec = load_spec(state, &options, &facts, path);
+    let model_ref = ModelRef {
+        name: model.name.display_shortest(),
+        digest: model.entry.digest.clone(),
+        spec,
+    };
+    Ok(Resolved {
+        model,
+        facts,
+        options,
+        format,
+        model_ref,
+    })
+}
+
+fn load_spec(
+    state: &AppState,
+    o: &Options,
+    facts: &ModelFacts,
+    path: std::path::PathBuf,
+) -> LoadSpec {
+    let mut num_ctx = o
+        .num_ctx
+        .map_or(state.config.context_length, |n| n.max(4) as u32);
+    if let Some(trained) = facts.context_length.filter(|&t| t > 0) {
+        num_ctx = num_ctx.min(trained.min(u64::from(u32::MAX)) as u32);
+    }
+    LoadSpec {
+        model_path: path,
+        num_ctx,
+        num_batch: o.num_batch.filter(|&n| n > 0).map_or(512, |n| n as u32),
+        num_thread: o
+            .num_thread
+            .filter(|&n| n > 0)
+            .map_or(state.config.num_thread, |n| n as u32),
+        num_gpu: o.num_gpu.map_or(-1, |n| n as i32),
+        use_mmap: o.use_mmap.unwrap_or(true),
+    }
+}
+
+/// Sampling settings from merged options over Ollama's defaults.
+pub fn sampling(o: &Options) -> Sampling {
+    let d = Sampling::default();
+    Sampling {
+        temperature: o.temperature.unwrap_or(d.temperature),
+        top_k: o.top_k.map_or(d.top_k, |v| v as i32),
+        top_p: o.top_p.unwrap_or(d.top_p),
+        min_p: o.min_p.unwrap_or(d.min_p),
+        typical_p: o.typical_p.unwrap_or(d.typical_p),
+        repeat_penalty: o.repeat_penalty.unwrap_or(d.repeat_penalty),
+        repeat_last_n: o.repeat_last_n.map_or(d.repeat_last_n, |v| v as i32),
+        presence_penalty: o.presence_penalty.unwrap_or(d.presence_penalty),
+        frequency_penalty: o.frequency_penalty.unwrap_or(d.frequency_penalty),
+        seed: o.seed.filter(|&s| s >= 0).map(|s| s as u32),
+    }
+}
+
+/// `num_predict`: negative means unlimited, which Ollama bounds to ten
+/// times the context.
+pub fn num_predict(o: &Options, n_ctx: u32) -> Option<u32> {
+    let cap = n_ctx.saturating_mul(10);
+    match o.num_predict {
+        Some(n) if n >= 0 => Some((n as u64).min(u64::from(cap)) as u32),
+        _ => Some(cap),
+    }
+}

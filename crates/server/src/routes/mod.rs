@@ -1,0 +1,8 @@
+//! HTTP handlers, one module per group of endpoints.
+
+pub mod blobs;
+pub mod chat;
+pub mod create;
+pub mod generate;
+pub mod models;
+pub mod root;

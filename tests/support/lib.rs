@@ -1,0 +1,270 @@
+//! Support for Hearth's end-to-end tests: start the real `hearth` binary
+//! on a free port with its own store, make test models, and talk HTTP.
+//!
+//! Every test gets its own server and store, so tests can run in parallel.
+//! Models run with one thread (two collapse when the CPU is shared).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace root")
+        .to_path_buf()
+}
+
+/// The `hearth` binary under test: `HEARTH_BIN`, else the debug build.
+pub fn hearth_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("HEARTH_BIN") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    let bin = target.join("debug").join("hearth");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --bin hearth` first",
+        bin.display()
+    );
+    bin
+}
+
+/// The Python that has the test tools (`gguf`, `numpy`).
+fn python() -> PathBuf {
+    let venv = root().join(".venv/bin/python");
+    if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    }
+}
+
+/// A tiny random-weight llama GGUF made by `scripts/make_tiny_gguf.py`,
+/// generated once per test process.
+pub fn tiny_gguf() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("hearth-e2e-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let out = dir.join("tiny.gguf");
+        let status = Command::new(python())
+            .arg(root().join("scripts/make_tiny_gguf.py"))
+            .arg(&out)
+            .status()
+            .expect("run make_tiny_gguf.py");
+        assert!(status.success(), "make_tiny_gguf.py failed");
+        out
+    })
+}
+
+/// The cached Gemma 3 270M file, if `make test-model` fetched it.
+pub fn gemma_gguf() -> Option<PathBuf> {
+    let path = std::env::var_os("HEARTH_GEMMA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            std::env::var_os("HEARTH_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or(home.join(".cache/hearth"))
+                .join("gemma-3-270m-q4_k_m.gguf")
+        });
+    path.is_file().then_some(path)
+}
+
+/// A running `hearth serve` with a private store. Killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub models: tempfile::TempDir,
+    pub client: reqwest::Client,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts a server with default settings.
+    pub async fn start() -> Server {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra environment variables.
+    pub async fn start_with(env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let models = tempfile::tempdir().expect("temp store");
+        let log = models.path().join("server.log");
+        let log_file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(hearth_bin());
+        cmd.arg("serve")
+            .env("HEARTH_HOST", format!("127.0.0.1:{port}"))
+            .env("HEARTH_MODELS", models.path().join("store"))
+            .env("HEARTH_NUM_THREADS", "1")
+            .env("RUST_LOG", "info,runner=debug")
+            .stdin(Stdio::null())
+            .stdout(log_file.try_clone().expect("log"))
+            .stderr(log_file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("spawn hearth serve");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            models,
+            client: reqwest::Client::new(),
+            log,
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(r) = self.client.get(&self.base).send().await {
+                if r.status().is_success() {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server did not start:\n{}", self.log());
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs JSON and returns status and parsed body (`Null` when empty).
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.client.post(self.url(path)).json(&body))
+            .await
+    }
+
+    /// POSTs raw bytes.
+    pub async fn post_raw(&self, path: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+        self.send(self.client.post(self.url(path)).body(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn delete(&self, path: &str, body: Value) -> (u16, Value) {
+        self.send(self.client.delete(self.url(path)).json(&body))
+            .await
+    }
+
+    async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    /// POSTs and returns the NDJSON lines of a streamed response.
+    pub async fn stream(&self, path: &str, body: Value) -> (u16, String, Vec<Value>) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        let text = resp.text().await.expect("body");
+        let lines = text
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad NDJSON line {l:?}: {e}"))
+            })
+            .collect();
+        (status, ctype, lines)
+    }
+
+    /// Uploads `file` as a blob and creates `name` from it, with extra
+    /// create fields merged in. Returns the create response.
+    pub async fn create_from_file(&self, name: &str, file: &Path, extra: Value) -> (u16, Value) {
+        let bytes = std::fs::read(file).expect("read model file");
+        let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
+        let (status, body) = self.post_raw(&format!("/api/blobs/{digest}"), bytes).await;
+        assert!(
+            status == 201 || status == 200,
+            "blob upload: {status} {body}"
+        );
+        let mut req = json!({"model": name, "files": {"model.gguf": digest}, "stream": false});
+        if let (Some(obj), Some(extra)) = (req.as_object_mut(), extra.as_object()) {
+            obj.extend(extra.clone());
+        }
+        self.post("/api/create", req).await
+    }
+
+    /// Creates `tiny` from the tiny GGUF with one thread.
+    pub async fn create_tiny(&self, name: &str) {
+        let (status, body) = self
+            .create_from_file(name, tiny_gguf(), json!({"parameters": {"num_thread": 1}}))
+            .await;
+        assert_eq!(status, 200, "create {name}: {body}\n{}", self.log());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("---- server log ----\n{}", self.log());
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Concatenated `response` (generate) or `message.content` (chat) text.
+pub fn text_of(lines: &[Value]) -> String {
+    lines
+        .iter()
+        .map(|l| {
+            l["response"]
+                .as_str()
+                .or(l["message"]["content"].as_str())
+                .unwrap_or("")
+        })
+        .collect()
+}
