@@ -146,3 +146,58 @@ async fn copy_and_delete() {
     assert_eq!(blobs(), 0, "unreferenced blobs are removed");
     assert_eq!(s.get("/api/tags").await.1, json!({"models": []}));
 }
+
+#[tokio::test]
+async fn go_and_jinja_templates_from_create_are_used() {
+    let s = Server::start().await;
+    s.create_tiny("tiny").await;
+    let greedy = json!({"num_predict": 8, "temperature": 0});
+    // A Go template that passes the prompt through renders exactly the raw prompt.
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "go", "from": "tiny", "template": "{{ .Prompt }}", "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let raw = s.post("/api/generate", json!({"model": "tiny", "prompt": "Hello world", "raw": true, "stream": false, "options": greedy})).await.1;
+    let go = s
+        .post(
+            "/api/generate",
+            json!({"model": "go", "prompt": "Hello world", "stream": false, "options": greedy}),
+        )
+        .await
+        .1;
+    assert_eq!(go["response"], raw["response"]);
+    // The same through a Jinja template.
+    let (status, body) = s
+        .post("/api/create", json!({"model": "jinja", "from": "tiny", "stream": false,
+                                    "template": "{% for m in messages %}{{ m.content }}{% endfor %}"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let jinja = s
+        .post(
+            "/api/generate",
+            json!({"model": "jinja", "prompt": "Hello world", "stream": false, "options": greedy}),
+        )
+        .await
+        .1;
+    assert_eq!(jinja["response"], raw["response"]);
+    // Broken templates are refused at create time.
+    for bad in ["{{ if .System }}", "{% for %}"] {
+        let (status, body) = s
+            .post(
+                "/api/create",
+                json!({"model": "bad", "from": "tiny", "template": bad}),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("template error"),
+            "{body}"
+        );
+    }
+}

@@ -9,6 +9,7 @@
 //! [`protocol`] by [`runner::RunnerProcess`].
 
 pub mod error;
+pub mod gotemplate;
 pub mod protocol;
 pub mod request;
 pub mod runner;

@@ -3,7 +3,7 @@
 //! resolved model.
 
 use hearth_api::duration::KeepAlive;
-use hearth_engine::template::{self, TemplateInput};
+use hearth_engine::template::TemplateInput;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -108,8 +108,9 @@ pub fn render_prompt(
     facts: &ModelFacts,
     input: &TemplateInput<'_>,
 ) -> Result<(String, bool), ApiError> {
-    let text =
-        template::render(format.source(), input).map_err(|e| ApiError::internal(e.to_string()))?;
+    let text = format
+        .render(input)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
     let has_bos = !facts.bos_token.is_empty() && text.starts_with(&facts.bos_token);
     Ok((text, !has_bos))
 }

@@ -27,8 +27,10 @@ pub struct ModelFacts {
 /// The prompt format a request is rendered with.
 #[derive(Debug, Clone)]
 pub enum PromptFormat {
-    /// A Jinja template (the model's own, or a `TEMPLATE`).
+    /// A Jinja template (the GGUF's own, or a Jinja `TEMPLATE`).
     Jinja(String),
+    /// A Go template, as Ollama's Modelfiles and registry models write them.
+    Go(String),
     /// Hearth's built-in format for models without a template.
     Builtin(BuiltinFormat),
 }
@@ -37,7 +39,7 @@ impl PromptFormat {
     /// The template text, as `/api/show` reports it.
     pub fn source(&self) -> &str {
         match self {
-            PromptFormat::Jinja(s) => s,
+            PromptFormat::Jinja(s) | PromptFormat::Go(s) => s,
             PromptFormat::Builtin(f) => f.source(),
         }
     }
@@ -45,8 +47,39 @@ impl PromptFormat {
     /// Stop strings that come with the format.
     pub fn stops(&self) -> Vec<String> {
         match self {
-            PromptFormat::Jinja(_) => Vec::new(),
+            PromptFormat::Jinja(_) | PromptFormat::Go(_) => Vec::new(),
             PromptFormat::Builtin(f) => f.stops(),
+        }
+    }
+}
+
+impl PromptFormat {
+    /// A user-given template: Go syntax if it looks like Go, else Jinja.
+    pub fn from_source(source: &str) -> Self {
+        if hearth_engine::gotemplate::is_go_template(source) {
+            PromptFormat::Go(source.to_string())
+        } else {
+            PromptFormat::Jinja(source.to_string())
+        }
+    }
+
+    /// Checks that the template parses (`template error: …`).
+    pub fn validate(&self) -> Result<(), hearth_engine::EngineError> {
+        match self {
+            PromptFormat::Go(s) => hearth_engine::gotemplate::validate(s),
+            PromptFormat::Jinja(s) => hearth_engine::template::validate(s),
+            PromptFormat::Builtin(_) => Ok(()),
+        }
+    }
+
+    /// Renders the prompt for `input`.
+    pub fn render(
+        &self,
+        input: &hearth_engine::template::TemplateInput<'_>,
+    ) -> Result<String, hearth_engine::EngineError> {
+        match self {
+            PromptFormat::Go(s) => hearth_engine::gotemplate::render(s, input),
+            other => hearth_engine::template::render(other.source(), input),
         }
     }
 }
@@ -55,7 +88,7 @@ impl PromptFormat {
 /// template, else the built-in format for its architecture.
 pub fn choose(template_layer: Option<&str>, facts: &ModelFacts) -> PromptFormat {
     if let Some(t) = template_layer.filter(|t| !t.trim().is_empty()) {
-        return PromptFormat::Jinja(t.to_string());
+        return PromptFormat::from_source(t);
     }
     if let Some(t) = facts
         .chat_template

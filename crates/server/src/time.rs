@@ -23,9 +23,7 @@ fn trim_fraction(s: &str) -> String {
     let Some(dot) = s.find('.') else {
         return s.to_string();
     };
-    let end = s[dot..]
-        .find(['Z', '+', '-'])
-        .map_or(s.len(), |i| dot + i);
+    let end = s[dot..].find(['Z', '+', '-']).map_or(s.len(), |i| dot + i);
     let fraction = s[dot + 1..end].trim_end_matches('0');
     let mut out = s[..dot].to_string();
     if !fraction.is_empty() {

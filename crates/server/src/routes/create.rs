@@ -95,7 +95,9 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
         ));
     }
     if let Some(t) = Some(req.template.as_str()).filter(|t| !t.is_empty()) {
-        hearth_engine::template::validate(t).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        crate::templates::PromptFormat::from_source(t)
+            .validate()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let mut checked = Vec::new();
     let (model_layer, config, base) = if !files.is_empty() {

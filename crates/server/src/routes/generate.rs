@@ -140,7 +140,7 @@ fn render(
     let format = if req.template.is_empty() {
         resolved.format.clone()
     } else {
-        PromptFormat::Jinja(req.template.clone())
+        PromptFormat::from_source(&req.template)
     };
     request::render_prompt(
         &format,
