@@ -17,7 +17,7 @@ APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl
 
 .PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache
 
-run: build test-model
+run: build
 	@scripts/run.sh "$(HEARTH)" "$$(scripts/fetch-test-model.sh | tail -n 1)"
 
 test: build python-deps test-model

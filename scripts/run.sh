@@ -27,7 +27,14 @@ done
 if [ "$("$bin" list | wc -l)" -le 1 ]; then
   echo "importing the default model as gemma3:270m from $gguf"
   dir="$(mktemp -d)"
-  printf 'FROM %s\n' "$gguf" > "$dir/Modelfile"
+  # A base model has no end-of-turn habit: cap answers so a first "Hi"
+  # doesn't stream for minutes, and discourage loops. `hearth show
+  # gemma3:270m --modelfile` shows these; requests can override them.
+  cat > "$dir/Modelfile" <<MODELFILE
+FROM $gguf
+PARAMETER num_predict 256
+PARAMETER repeat_penalty 1.1
+MODELFILE
   "$bin" create gemma3:270m -f "$dir/Modelfile"
   rm -rf "$dir"
 fi
