@@ -1,8 +1,10 @@
-//! Running one generation on a leased runner, streamed or collected.
+//! Running one generation on a leased runner: a [`Job`] becomes a stream
+//! of [`Event`]s, which the native routes write as NDJSON (or collect into
+//! one object) and the OpenAI-compatible routes write as SSE.
 
 use std::time::Instant;
 
-use hearth_engine::runner::GenerationEvent;
+use hearth_engine::runner::{Generation, GenerationEvent};
 use hearth_engine::Completion;
 use hearth_scheduler::Lease;
 use serde_json::{Map, Value};
@@ -18,8 +20,68 @@ pub struct Job {
     pub started: Instant,
 }
 
+/// What a running generation produces.
+#[derive(Debug)]
+pub enum Event {
+    /// A piece of answer text.
+    Content(String),
+    /// The end, with its counters.
+    Done(Finished),
+}
+
+/// A finished generation: the engine's counters and Ollama's metric fields.
+#[derive(Debug)]
+pub struct Finished {
+    pub completion: Completion,
+    /// `total_duration`, `load_duration`, `prompt_eval_count`, … (zeros omitted).
+    pub metrics: Map<String, Value>,
+}
+
+/// A generation in flight. Dropping it cancels the generation and releases
+/// the lease.
+pub struct Events {
+    generation: Generation,
+    // Held for the generation's lifetime: the model stays loaded until the
+    // events are dropped.
+    _lease: Lease,
+    started: Instant,
+    load_ns: u128,
+}
+
+impl Job {
+    /// Starts the generation.
+    pub fn start(self) -> Result<Events, ApiError> {
+        let load_ns = self.lease.load_duration().as_nanos();
+        let generation = self.lease.runner().generate(self.request)?;
+        Ok(Events {
+            generation,
+            _lease: self.lease,
+            started: self.started,
+            load_ns,
+        })
+    }
+}
+
+impl Events {
+    /// The next event; `None` after `Done` or an error.
+    pub async fn next(&mut self) -> Option<Result<Event, ApiError>> {
+        let event = match self.generation.next().await? {
+            Ok(GenerationEvent::Token(text)) => Event::Content(text),
+            Ok(GenerationEvent::Done(completion)) => {
+                let metrics = metrics(self.started, self.load_ns, &completion);
+                Event::Done(Finished {
+                    completion,
+                    metrics,
+                })
+            }
+            Err(e) => return Some(Err(e.into())),
+        };
+        Some(Ok(event))
+    }
+}
+
 /// The metric fields of a final chunk (zeros omitted, as Ollama does).
-pub fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<String, Value> {
+fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<String, Value> {
     let mut m = Map::new();
     let mut put = |k: &str, v: u128| {
         if v > 0 {
@@ -38,47 +100,42 @@ pub fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<Strin
     m
 }
 
-/// Streams text pieces as `chunk(text)` lines and ends with `last(completion,
-/// metrics)`. Stops (cancelling the generation) when the client goes away.
+/// Streams text pieces as `chunk(text)` lines and ends with `last(finished)`.
+/// Stops (cancelling the generation) when the client goes away.
 pub async fn stream(
     job: Job,
     tx: LineSender,
     chunk: impl Fn(&str) -> Value,
-    last: impl Fn(&Completion, Map<String, Value>) -> Value,
+    last: impl Fn(&Finished) -> Value,
 ) {
-    let load_ns = job.lease.load_duration().as_nanos();
-    let mut generation = match job.lease.runner().generate(job.request) {
-        Ok(g) => g,
-        Err(e) => return tx.error(&e.to_string()).await,
+    let mut events = match job.start() {
+        Ok(events) => events,
+        Err(e) => return tx.error(&e.message).await,
     };
-    while let Some(event) = generation.next().await {
+    while let Some(event) = events.next().await {
         match event {
-            Ok(GenerationEvent::Token(text)) => {
+            Ok(Event::Content(text)) => {
                 if !tx.send(&chunk(&text)).await {
-                    return; // dropping `generation` cancels it
+                    return; // dropping `events` cancels the generation
                 }
             }
-            Ok(GenerationEvent::Done(c)) => {
-                let _ = tx.send(&last(&c, metrics(job.started, load_ns, &c))).await;
+            Ok(Event::Done(finished)) => {
+                let _ = tx.send(&last(&finished)).await;
                 return;
             }
-            Err(e) => return tx.error(&e.to_string()).await,
+            Err(e) => return tx.error(&e.message).await,
         }
     }
 }
 
-/// Runs to the end and returns the whole text with the completion.
-pub async fn collect(job: Job) -> Result<(String, Completion, Map<String, Value>), ApiError> {
-    let load_ns = job.lease.load_duration().as_nanos();
-    let mut generation = job.lease.runner().generate(job.request)?;
+/// Runs to the end and returns the whole text with the finish.
+pub async fn collect(job: Job) -> Result<(String, Finished), ApiError> {
+    let mut events = job.start()?;
     let mut text = String::new();
-    while let Some(event) = generation.next().await {
+    while let Some(event) = events.next().await {
         match event? {
-            GenerationEvent::Token(t) => text.push_str(&t),
-            GenerationEvent::Done(c) => {
-                let m = metrics(job.started, load_ns, &c);
-                return Ok((text, c, m));
-            }
+            Event::Content(t) => text.push_str(&t),
+            Event::Done(finished) => return Ok((text, finished)),
         }
     }
     Err(ApiError::internal("generation ended without a result"))

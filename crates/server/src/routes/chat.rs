@@ -1,4 +1,8 @@
 //! `POST /api/chat`: chat turns, load and unload.
+//!
+//! [`prepare`] validates a native chat request and gets its model loaded;
+//! it is shared with the OpenAI- and Anthropic-compatible routes, which
+//! translate their requests into a native [`ChatRequest`] first.
 
 use std::time::Instant;
 
@@ -12,20 +16,70 @@ use serde_json::{json, Map, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::generation::{self, json_response, Job};
+use crate::generation::{self, json_response, Finished, Job};
 use crate::request::{self, Common};
 use crate::{model, stream, time, AppState};
+
+/// A chat request after validation and scheduling.
+pub enum Prepared {
+    /// Nothing to generate: the model was loaded (`"load"`) or unloaded
+    /// (`"unload"`).
+    Done(&'static str),
+    /// A generation ready to start.
+    Run(Box<Job>),
+}
 
 pub async fn chat(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<ChatRequest>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let job = match prepare(&state, &req, started).await? {
+        Prepared::Done(reason) => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &done_only(&req.model, reason),
+            ))
+        }
+        Prepared::Run(job) => *job,
+    };
+    let name = req.model.clone();
+    if !req.is_streaming() {
+        let (text, finished) = generation::collect(job).await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            &final_chunk(&name, &text, &finished),
+        ));
+    }
+    let (tx, response) = stream::ndjson();
+    tokio::spawn(async move {
+        let chunk_name = name.clone();
+        generation::stream(
+            job,
+            tx,
+            move |t| {
+                json!({"model": chunk_name, "created_at": time::created_at(),
+                       "message": {"role": "assistant", "content": t}, "done": false})
+            },
+            move |finished| final_chunk(&name, "", finished),
+        )
+        .await;
+    });
+    Ok(response)
+}
+
+/// Validates `req` in Ollama's order, loads (or unloads) its model, and
+/// renders the conversation into a generation job.
+pub async fn prepare(
+    state: &AppState,
+    req: &ChatRequest,
+    started: Instant,
+) -> Result<Prepared, ApiError> {
     if req.model.trim().is_empty() {
         return Err(ApiError::bad_request("model is required"));
     }
     request::check_top_logprobs(req.top_logprobs)?;
-    let found = model::find(&state, &req.model)?;
+    let found = model::find(state, &req.model)?;
     let keep_alive = request::keep_alive(req.keep_alive.as_ref())?;
     let messages: Vec<Value> = req
         .messages
@@ -36,13 +90,10 @@ pub async fn chat(
         if let Some(path) = &found.model_path {
             state.scheduler.unload(path);
         }
-        return Ok(json_response(
-            StatusCode::OK,
-            &done_only(&req.model, "unload"),
-        ));
+        return Ok(Prepared::Done("unload"));
     }
     let common = Common::parse(&req.model, req.think.as_ref(), req.format.as_ref())?;
-    let resolved = model::resolve(&state, &req.model, req.options.as_ref()).await?;
+    let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     if resolved.facts.embedding {
         return Err(ApiError::bad_request(format!(
             "\"{}\" does not support chat",
@@ -51,7 +102,10 @@ pub async fn chat(
     }
     let tools_json = serde_json::to_value(&req.tools).expect("tools serialize");
     let tools = (!req.tools.is_empty()).then_some(&tools_json);
-    if tools.is_some() && !resolved.format.source().contains("tools") {
+    if tools.is_some()
+        && !resolved.format.source().contains("Tools")
+        && !resolved.format.source().contains("tools")
+    {
         return Err(ApiError::bad_request(format!(
             "{} does not support tools",
             resolved.model.name
@@ -62,12 +116,8 @@ pub async fn chat(
         .acquire(&resolved.model_ref, keep_alive.map(request::to_scheduler))
         .await?;
     if messages.is_empty() {
-        return Ok(json_response(
-            StatusCode::OK,
-            &done_only(&req.model, "load"),
-        ));
+        return Ok(Prepared::Done("load"));
     }
-
     let history = assemble(&resolved, &messages)?;
     let (prompt, add_special) = request::render_prompt(
         &resolved.format,
@@ -82,35 +132,11 @@ pub async fn chat(
     )?;
     let engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
-    let job = Job {
+    Ok(Prepared::Run(Job {
         lease,
         request: engine_req,
         started,
-    };
-    let name = req.model.clone();
-
-    if !req.is_streaming() {
-        let (text, c, metrics) = generation::collect(job).await?;
-        return Ok(json_response(
-            StatusCode::OK,
-            &final_chunk(&name, &text, c.done_reason.as_str(), metrics),
-        ));
-    }
-    let (tx, response) = stream::ndjson();
-    tokio::spawn(async move {
-        let chunk_name = name.clone();
-        generation::stream(
-            job,
-            tx,
-            move |t| {
-                json!({"model": chunk_name, "created_at": time::created_at(),
-                       "message": {"role": "assistant", "content": t}, "done": false})
-            },
-            move |c, metrics| final_chunk(&name, "", c.done_reason.as_str(), metrics),
-        )
-        .await;
-    });
-    Ok(response)
+    }))
 }
 
 /// The model's message history, then the request's messages, with the
@@ -153,9 +179,12 @@ fn done_only(model: &str, reason: &str) -> Value {
            "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": reason})
 }
 
-fn final_chunk(model: &str, text: &str, reason: &str, metrics: Map<String, Value>) -> Value {
+fn final_chunk(model: &str, text: &str, finished: &Finished) -> Value {
     let mut out = json!({"model": model, "created_at": time::created_at(),
-                         "message": {"role": "assistant", "content": text}, "done": true, "done_reason": reason});
-    out.as_object_mut().expect("object").extend(metrics);
+                         "message": {"role": "assistant", "content": text}, "done": true,
+                         "done_reason": finished.completion.done_reason.as_str()});
+    out.as_object_mut()
+        .expect("object")
+        .extend(finished.metrics.clone());
     out
 }

@@ -12,30 +12,73 @@ use serde_json::{json, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::generation::{self, json_response, Job};
+use crate::generation::{self, json_response, Finished, Job};
 use crate::request::{self, Common};
 use crate::templates::PromptFormat;
 use crate::{model, stream, time, AppState};
+
+/// A generate request after validation and scheduling.
+pub enum Prepared {
+    /// Nothing to generate: `"load"` or `"unload"`.
+    Done(&'static str),
+    /// A generation ready to start; `raw` replies carry no `context`.
+    Run { job: Box<Job>, raw: bool },
+}
 
 pub async fn generate(
     State(state): State<AppState>,
     JsonBody(req): JsonBody<GenerateRequest>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let (job, raw) = match prepare(&state, &req, started).await? {
+        Prepared::Done(reason) => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &done_only(&req.model, reason),
+            ))
+        }
+        Prepared::Run { job, raw } => (*job, raw),
+    };
+    let name = req.model.clone();
+    if !req.is_streaming() {
+        let (text, finished) = generation::collect(job).await?;
+        return Ok(json_response(
+            StatusCode::OK,
+            &final_chunk(&name, &text, &finished, raw),
+        ));
+    }
+    let (tx, response) = stream::ndjson();
+    tokio::spawn(async move {
+        let chunk_name = name.clone();
+        generation::stream(
+            job,
+            tx,
+            move |t| json!({"model": chunk_name, "created_at": time::created_at(), "response": t, "done": false}),
+            move |finished| final_chunk(&name, "", finished, raw),
+        )
+        .await;
+    });
+    Ok(response)
+}
+
+/// Validates `req` in Ollama's order, loads (or unloads) its model and
+/// renders the prompt into a generation job.
+pub async fn prepare(
+    state: &AppState,
+    req: &GenerateRequest,
+    started: Instant,
+) -> Result<Prepared, ApiError> {
     request::check_top_logprobs(req.top_logprobs)?;
     if req.model.trim().is_empty() {
         return Err(ApiError::model_not_found(&req.model));
     }
-    let found = model::find(&state, &req.model)?;
+    let found = model::find(state, &req.model)?;
     let keep_alive = request::keep_alive(req.keep_alive.as_ref())?;
     if req.prompt.is_empty() && keep_alive.is_some_and(KeepAlive::is_zero) {
         if let Some(path) = &found.model_path {
             state.scheduler.unload(path);
         }
-        return Ok(json_response(
-            StatusCode::OK,
-            &done_only(&req.model, "unload"),
-        ));
+        return Ok(Prepared::Done("unload"));
     }
     let raw = req.raw;
     if raw && (!req.template.is_empty() || !req.system.is_empty() || !req.context.is_empty()) {
@@ -44,7 +87,7 @@ pub async fn generate(
         ));
     }
     let common = Common::parse(&req.model, req.think.as_ref(), req.format.as_ref())?;
-    let resolved = model::resolve(&state, &req.model, req.options.as_ref()).await?;
+    let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     if resolved.facts.embedding {
         return Err(ApiError::bad_request(format!(
             "\"{}\" does not support generate",
@@ -61,18 +104,13 @@ pub async fn generate(
         .scheduler
         .acquire(&resolved.model_ref, keep_alive.map(request::to_scheduler))
         .await?;
-    let prompt = req.prompt.clone();
-    if prompt.is_empty() {
-        return Ok(json_response(
-            StatusCode::OK,
-            &done_only(&req.model, "load"),
-        ));
+    if req.prompt.is_empty() {
+        return Ok(Prepared::Done("load"));
     }
-
     let (text, add_special) = if raw {
-        (prompt, true)
+        (req.prompt.clone(), true)
     } else {
-        render(&resolved, &req, &prompt)?
+        render(&resolved, req, &req.prompt)?
     };
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
@@ -81,39 +119,14 @@ pub async fn generate(
         .iter()
         .map(|&t| t.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
         .collect();
-    let job = Job {
-        lease,
-        request: engine_req,
-        started,
-    };
-    let name = req.model.clone();
-
-    if !req.is_streaming() {
-        let (text, c, metrics) = generation::collect(job).await?;
-        let mut out = final_chunk(&name, &text, c.done_reason.as_str(), metrics);
-        if !raw {
-            out["context"] = json!(c.context);
-        }
-        return Ok(json_response(StatusCode::OK, &out));
-    }
-    let (tx, response) = stream::ndjson();
-    tokio::spawn(async move {
-        let chunk_name = name.clone();
-        generation::stream(
-            job,
-            tx,
-            move |t| json!({"model": chunk_name, "created_at": time::created_at(), "response": t, "done": false}),
-            move |c, metrics| {
-                let mut out = final_chunk(&name, "", c.done_reason.as_str(), metrics);
-                if !raw {
-                    out["context"] = json!(c.context);
-                }
-                out
-            },
-        )
-        .await;
-    });
-    Ok(response)
+    Ok(Prepared::Run {
+        job: Job {
+            lease,
+            request: engine_req,
+            started,
+        },
+        raw,
+    })
 }
 
 /// The prompt for a non-raw request: system, the model's message history
@@ -159,13 +172,14 @@ fn done_only(model: &str, reason: &str) -> Value {
     json!({"model": model, "created_at": time::created_at(), "response": "", "done": true, "done_reason": reason})
 }
 
-fn final_chunk(
-    model: &str,
-    text: &str,
-    reason: &str,
-    metrics: serde_json::Map<String, Value>,
-) -> Value {
-    let mut out = json!({"model": model, "created_at": time::created_at(), "response": text, "done": true, "done_reason": reason});
-    out.as_object_mut().expect("object").extend(metrics);
+fn final_chunk(model: &str, text: &str, finished: &Finished, raw: bool) -> Value {
+    let mut out = json!({"model": model, "created_at": time::created_at(), "response": text, "done": true,
+                         "done_reason": finished.completion.done_reason.as_str()});
+    out.as_object_mut()
+        .expect("object")
+        .extend(finished.metrics.clone());
+    if !raw {
+        out["context"] = json!(finished.completion.context);
+    }
     out
 }
