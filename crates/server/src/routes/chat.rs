@@ -132,11 +132,11 @@ pub async fn prepare(
     )?;
     let engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
-    Ok(Prepared::Run(Job {
+    Ok(Prepared::Run(Box::new(Job {
         lease,
         request: engine_req,
         started,
-    }))
+    })))
 }
 
 /// The model's message history, then the request's messages, with the

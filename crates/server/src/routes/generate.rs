@@ -120,11 +120,11 @@ pub async fn prepare(
         .map(|&t| t.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32)
         .collect();
     Ok(Prepared::Run {
-        job: Job {
+        job: Box::new(Job {
             lease,
             request: engine_req,
             started,
-        },
+        }),
         raw,
     })
 }
