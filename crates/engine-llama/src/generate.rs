@@ -11,7 +11,7 @@ use hearth_engine::stop::{StopMatcher, StopStep};
 use hearth_engine::{Completion, DoneReason, EngineError, GenerateRequest, TokenSink};
 
 use crate::loaded::LlamaLoaded;
-use crate::sampler;
+use crate::sampler::Sampler;
 use crate::utf8::Utf8Decoder;
 
 pub fn run(
@@ -28,8 +28,8 @@ pub fn run(
     let prompt_eval_duration_ns = elapsed_ns(prompt_started);
 
     let grammar = grammar_of(req)?;
-    let mut sampler = sampler::build(m.model, &req.sampling, n_ctx, grammar.as_deref())?;
-    sampler.accept_many(prompt.iter());
+    let mut sampler = Sampler::new(m.model, &req.sampling, n_ctx, grammar.as_deref())?;
+    sampler.accept_prompt(&prompt);
     let budget = req.num_predict.unwrap_or(u32::MAX);
     let mut context: Vec<i32> = prompt.iter().map(|t| t.0).collect();
     let mut text = Utf8Decoder::default();
@@ -44,8 +44,7 @@ pub fn run(
         if eval_count >= budget {
             break DoneReason::Length;
         }
-        // -1: the logits of the last token evaluated, prefill or decode.
-        let token = sampler.sample(&m.ctx, -1);
+        let token = sampler.sample(&m.ctx);
         if vocab.is_eog(token) {
             break DoneReason::Stop;
         }
