@@ -16,6 +16,7 @@ pub mod runner;
 pub mod spec;
 pub mod stop;
 pub mod template;
+pub mod tools;
 
 pub use error::EngineError;
 pub use request::{Completion, DoneReason, GenerateRequest, Sampling};

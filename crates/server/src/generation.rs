@@ -4,7 +4,10 @@
 
 use std::time::Instant;
 
+use std::collections::VecDeque;
+
 use hearth_engine::runner::{Generation, GenerationEvent};
+use hearth_engine::tools::{ToolCallParser, ToolOutput};
 use hearth_engine::Completion;
 use hearth_scheduler::Lease;
 use serde_json::{Map, Value};
@@ -18,6 +21,9 @@ pub struct Job {
     pub request: hearth_engine::GenerateRequest,
     /// When the HTTP request arrived (for `total_duration`).
     pub started: Instant,
+    /// Set when the request offered tools: turns calls in the text into
+    /// [`Event::ToolCalls`].
+    pub tools: Option<ToolCallParser>,
 }
 
 /// What a running generation produces.
@@ -25,6 +31,8 @@ pub struct Job {
 pub enum Event {
     /// A piece of answer text.
     Content(String),
+    /// Tool calls, each `{"id", "function": {"index", "name", "arguments"}}`.
+    ToolCalls(Vec<Value>),
     /// The end, with its counters.
     Done(Finished),
 }
@@ -46,6 +54,10 @@ pub struct Events {
     _lease: Lease,
     started: Instant,
     load_ns: u128,
+    tools: Option<ToolCallParser>,
+    /// Events parsed ahead of the one being returned.
+    ready: VecDeque<Event>,
+    calls_made: usize,
 }
 
 impl Job {
@@ -58,6 +70,9 @@ impl Job {
             _lease: self.lease,
             started: self.started,
             load_ns,
+            tools: self.tools,
+            ready: VecDeque::new(),
+            calls_made: 0,
         })
     }
 }
@@ -65,19 +80,74 @@ impl Job {
 impl Events {
     /// The next event; `None` after `Done` or an error.
     pub async fn next(&mut self) -> Option<Result<Event, ApiError>> {
-        let event = match self.generation.next().await? {
-            Ok(GenerationEvent::Token(text)) => Event::Content(text),
-            Ok(GenerationEvent::Done(completion)) => {
-                let metrics = metrics(self.started, self.load_ns, &completion);
-                Event::Done(Finished {
-                    completion,
-                    metrics,
-                })
+        loop {
+            if let Some(event) = self.ready.pop_front() {
+                return Some(Ok(event));
             }
-            Err(e) => return Some(Err(e.into())),
-        };
-        Some(Ok(event))
+            match self.generation.next().await? {
+                Ok(GenerationEvent::Token(text)) => self.parse(Some(&text)),
+                Ok(GenerationEvent::Done(completion)) => {
+                    self.parse(None);
+                    let metrics = metrics(self.started, self.load_ns, &completion);
+                    self.ready.push_back(Event::Done(Finished {
+                        completion,
+                        metrics,
+                    }));
+                }
+                Err(e) => return Some(Err(e.into())),
+            }
+        }
     }
+
+    /// Runs text (or the end, `None`) through the tool-call parser.
+    fn parse(&mut self, text: Option<&str>) {
+        let Some(parser) = self.tools.as_mut() else {
+            if let Some(t) = text {
+                self.ready.push_back(Event::Content(t.to_string()));
+            }
+            return;
+        };
+        let outputs = match text {
+            Some(t) => parser.push(t),
+            None => parser.finish(),
+        };
+        for output in outputs {
+            let event = match output {
+                ToolOutput::Content(t) => Event::Content(t),
+                ToolOutput::Calls(calls) => Event::ToolCalls(
+                    calls
+                        .into_iter()
+                        .map(|c| {
+                            let index = self.calls_made;
+                            self.calls_made += 1;
+                            serde_json::json!({"id": call_id(), "function": {"index": index, "name": c.name, "arguments": c.arguments}})
+                        })
+                        .collect(),
+                ),
+            };
+            self.ready.push_back(event);
+        }
+    }
+}
+
+/// `call_` and eight lower-case letters and digits, as Ollama's ids look.
+fn call_id() -> String {
+    use std::hash::{BuildHasher, Hasher, RandomState};
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut h = RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    let mut n = h.finish();
+    let mut id = String::from("call_");
+    for _ in 0..8 {
+        id.push(ALPHABET[(n % 36) as usize] as char);
+        n /= 36;
+    }
+    id
 }
 
 /// The metric fields of a final chunk (zeros omitted, as Ollama does).
@@ -106,6 +176,7 @@ pub async fn stream(
     job: Job,
     tx: LineSender,
     chunk: impl Fn(&str) -> Value,
+    calls: impl Fn(&[Value]) -> Value,
     last: impl Fn(&Finished) -> Value,
 ) {
     let mut events = match job.start() {
@@ -119,6 +190,11 @@ pub async fn stream(
                     return; // dropping `events` cancels the generation
                 }
             }
+            Ok(Event::ToolCalls(list)) => {
+                if !tx.send(&calls(&list)).await {
+                    return;
+                }
+            }
             Ok(Event::Done(finished)) => {
                 let _ = tx.send(&last(&finished)).await;
                 return;
@@ -128,14 +204,29 @@ pub async fn stream(
     }
 }
 
-/// Runs to the end and returns the whole text with the finish.
-pub async fn collect(job: Job) -> Result<(String, Finished), ApiError> {
+/// Everything a generation produced, collected.
+pub struct Collected {
+    pub text: String,
+    pub tool_calls: Vec<Value>,
+    pub finished: Finished,
+}
+
+/// Runs to the end and returns the whole text, the tool calls and the finish.
+pub async fn collect(job: Job) -> Result<Collected, ApiError> {
     let mut events = job.start()?;
     let mut text = String::new();
+    let mut tool_calls = Vec::new();
     while let Some(event) = events.next().await {
         match event? {
             Event::Content(t) => text.push_str(&t),
-            Event::Done(finished) => return Ok((text, finished)),
+            Event::ToolCalls(calls) => tool_calls.extend(calls),
+            Event::Done(finished) => {
+                return Ok(Collected {
+                    text,
+                    tool_calls,
+                    finished,
+                })
+            }
         }
     }
     Err(ApiError::internal("generation ended without a result"))

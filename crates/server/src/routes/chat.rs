@@ -12,6 +12,7 @@ use axum::response::Response;
 use hearth_api::duration::KeepAlive;
 use hearth_api::ChatRequest;
 use hearth_engine::template::TemplateInput;
+use hearth_engine::tools::{ToolCallParser, ToolFormat};
 use serde_json::{json, Map, Value};
 
 use crate::body::JsonBody;
@@ -45,11 +46,13 @@ pub async fn chat(
     };
     let name = req.model.clone();
     if !req.is_streaming() {
-        let (text, finished) = generation::collect(job).await?;
-        return Ok(json_response(
-            StatusCode::OK,
-            &final_chunk(&name, &text, &finished),
-        ));
+        let done = generation::collect(job).await?;
+        let mut out = final_chunk(&name, &done.text, &done.finished);
+        // Ollama aggregates tool calls only when the request offered tools.
+        if !req.tools.is_empty() && !done.tool_calls.is_empty() {
+            out["message"]["tool_calls"] = Value::Array(done.tool_calls);
+        }
+        return Ok(json_response(StatusCode::OK, &out));
     }
     let (tx, response) = stream::ndjson();
     tokio::spawn(async move {
@@ -57,9 +60,16 @@ pub async fn chat(
         generation::stream(
             job,
             tx,
-            move |t| {
+            {
+                let chunk_name = chunk_name.clone();
+                move |t| {
+                    json!({"model": chunk_name, "created_at": time::created_at(),
+                           "message": {"role": "assistant", "content": t}, "done": false})
+                }
+            },
+            move |calls| {
                 json!({"model": chunk_name, "created_at": time::created_at(),
-                       "message": {"role": "assistant", "content": t}, "done": false})
+                       "message": {"role": "assistant", "content": "", "tool_calls": calls}, "done": false})
             },
             move |finished| final_chunk(&name, "", finished),
         )
@@ -132,7 +142,12 @@ pub async fn prepare(
     )?;
     let engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
+    let tools = tools.map(|_| {
+        let names = req.tools.iter().map(|t| t.function.name.clone()).collect();
+        ToolCallParser::new(ToolFormat::detect(resolved.format.source()), names)
+    });
     Ok(Prepared::Run(Box::new(Job {
+        tools,
         lease,
         request: engine_req,
         started,

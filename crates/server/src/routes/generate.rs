@@ -41,11 +41,9 @@ pub async fn generate(
     };
     let name = req.model.clone();
     if !req.is_streaming() {
-        let (text, finished) = generation::collect(job).await?;
-        return Ok(json_response(
-            StatusCode::OK,
-            &final_chunk(&name, &text, &finished, raw),
-        ));
+        let done = generation::collect(job).await?;
+        let out = final_chunk(&name, &done.text, &done.finished, raw);
+        return Ok(json_response(StatusCode::OK, &out));
     }
     let (tx, response) = stream::ndjson();
     tokio::spawn(async move {
@@ -54,6 +52,7 @@ pub async fn generate(
             job,
             tx,
             move |t| json!({"model": chunk_name, "created_at": time::created_at(), "response": t, "done": false}),
+            |_| Value::Null,
             move |finished| final_chunk(&name, "", finished, raw),
         )
         .await;
@@ -121,6 +120,7 @@ pub async fn prepare(
         .collect();
     Ok(Prepared::Run {
         job: Box::new(Job {
+            tools: None,
             lease,
             request: engine_req,
             started,
