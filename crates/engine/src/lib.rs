@@ -16,6 +16,7 @@ pub mod runner;
 pub mod spec;
 pub mod stop;
 pub mod template;
+pub mod thinking;
 pub mod tools;
 
 pub use error::EngineError;

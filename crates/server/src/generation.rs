@@ -7,6 +7,7 @@ use std::time::Instant;
 use std::collections::VecDeque;
 
 use hearth_engine::runner::{Generation, GenerationEvent};
+use hearth_engine::thinking::{Piece, ThinkingParser};
 use hearth_engine::tools::{ToolCallParser, ToolOutput};
 use hearth_engine::Completion;
 use hearth_scheduler::Lease;
@@ -24,6 +25,8 @@ pub struct Job {
     /// Set when the request offered tools: turns calls in the text into
     /// [`Event::ToolCalls`].
     pub tools: Option<ToolCallParser>,
+    /// Set when the model thinks: splits reasoning from the answer.
+    pub thinking: Option<ThinkingParser>,
 }
 
 /// What a running generation produces.
@@ -31,6 +34,8 @@ pub struct Job {
 pub enum Event {
     /// A piece of answer text.
     Content(String),
+    /// A piece of reasoning.
+    Thinking(String),
     /// Tool calls, each `{"id", "function": {"index", "name", "arguments"}}`.
     ToolCalls(Vec<Value>),
     /// The end, with its counters.
@@ -55,6 +60,7 @@ pub struct Events {
     started: Instant,
     load_ns: u128,
     tools: Option<ToolCallParser>,
+    thinking: Option<ThinkingParser>,
     /// Events parsed ahead of the one being returned.
     ready: VecDeque<Event>,
     calls_made: usize,
@@ -71,6 +77,7 @@ impl Job {
             started: self.started,
             load_ns,
             tools: self.tools,
+            thinking: self.thinking,
             ready: VecDeque::new(),
             calls_made: 0,
         })
@@ -99,8 +106,27 @@ impl Events {
         }
     }
 
-    /// Runs text (or the end, `None`) through the tool-call parser.
+    /// Runs text (or the end, `None`) through the thinking parser, then
+    /// the answer part through the tool-call parser.
     fn parse(&mut self, text: Option<&str>) {
+        let pieces = match (self.thinking.as_mut(), text) {
+            (Some(p), Some(t)) => p.push(t),
+            (Some(p), None) => p.finish(),
+            (None, Some(t)) => vec![Piece::Content(t.to_string())],
+            (None, None) => Vec::new(),
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Thinking(t) => self.ready.push_back(Event::Thinking(t)),
+                Piece::Content(c) => self.parse_tools(Some(&c)),
+            }
+        }
+        if text.is_none() {
+            self.parse_tools(None);
+        }
+    }
+
+    fn parse_tools(&mut self, text: Option<&str>) {
         let Some(parser) = self.tools.as_mut() else {
             if let Some(t) = text {
                 self.ready.push_back(Event::Content(t.to_string()));
@@ -170,34 +196,20 @@ fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<String, V
     m
 }
 
-/// Streams text pieces as `chunk(text)` lines and ends with `last(finished)`.
-/// Stops (cancelling the generation) when the client goes away.
-pub async fn stream(
-    job: Job,
-    tx: LineSender,
-    chunk: impl Fn(&str) -> Value,
-    calls: impl Fn(&[Value]) -> Value,
-    last: impl Fn(&Finished) -> Value,
-) {
+/// Streams every event as the line `line(&event)` returns. Stops
+/// (cancelling the generation) when the client goes away.
+pub async fn stream(job: Job, tx: LineSender, line: impl Fn(&Event) -> Value) {
     let mut events = match job.start() {
         Ok(events) => events,
         Err(e) => return tx.error(&e.message).await,
     };
     while let Some(event) = events.next().await {
         match event {
-            Ok(Event::Content(text)) => {
-                if !tx.send(&chunk(&text)).await {
+            Ok(event) => {
+                let done = matches!(event, Event::Done(_));
+                if !tx.send(&line(&event)).await || done {
                     return; // dropping `events` cancels the generation
                 }
-            }
-            Ok(Event::ToolCalls(list)) => {
-                if !tx.send(&calls(&list)).await {
-                    return;
-                }
-            }
-            Ok(Event::Done(finished)) => {
-                let _ = tx.send(&last(&finished)).await;
-                return;
             }
             Err(e) => return tx.error(&e.message).await,
         }
@@ -207,6 +219,7 @@ pub async fn stream(
 /// Everything a generation produced, collected.
 pub struct Collected {
     pub text: String,
+    pub thinking: String,
     pub tool_calls: Vec<Value>,
     pub finished: Finished,
 }
@@ -215,14 +228,17 @@ pub struct Collected {
 pub async fn collect(job: Job) -> Result<Collected, ApiError> {
     let mut events = job.start()?;
     let mut text = String::new();
+    let mut thinking = String::new();
     let mut tool_calls = Vec::new();
     while let Some(event) = events.next().await {
         match event? {
             Event::Content(t) => text.push_str(&t),
+            Event::Thinking(t) => thinking.push_str(&t),
             Event::ToolCalls(calls) => tool_calls.extend(calls),
             Event::Done(finished) => {
                 return Ok(Collected {
                     text,
+                    thinking,
                     tool_calls,
                     finished,
                 })

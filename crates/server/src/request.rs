@@ -14,18 +14,34 @@ use crate::templates::{ModelFacts, PromptFormat};
 pub struct Common {
     /// A JSON schema the output must match (`"json"` = any JSON).
     pub json_schema: Option<String>,
+    /// Whether the model thinks before answering (thinking models only).
+    pub think: bool,
+    /// The requested level (`low`, `medium`, `high`, `max`), if any.
+    pub think_level: Option<String>,
+    /// Whether the request set `think`.
+    pub think_set: bool,
 }
 
 impl Common {
-    /// Validates `think` and `format` with Ollama's messages.
+    /// Validates `think` and `format` with Ollama's messages. A model that
+    /// can think does so unless told `think: false`.
     pub fn parse(
         model: &str,
+        can_think: bool,
         think: Option<&Value>,
         format: Option<&Value>,
     ) -> Result<Self, ApiError> {
-        check_think(model, think)?;
+        let (asked, level) = parse_think(think)?;
+        if asked == Some(true) && !can_think {
+            return Err(ApiError::bad_request(format!(
+                "\"{model}\" does not support thinking"
+            )));
+        }
         Ok(Self {
             json_schema: json_schema(format)?,
+            think: can_think && asked != Some(false),
+            think_level: level,
+            think_set: asked.is_some(),
         })
     }
 }
@@ -50,33 +66,22 @@ pub fn to_scheduler(k: KeepAlive) -> hearth_scheduler::KeepAlive {
     }
 }
 
-/// `think`: booleans and the level strings are valid; no model served here
-/// thinks yet, so any truthy value is refused as Ollama refuses it for a
-/// non-thinking model.
-fn check_think(model: &str, think: Option<&Value>) -> Result<(), ApiError> {
-    let truthy = match think {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+/// `think`: a boolean or a level string. Returns whether thinking was
+/// asked for (`None` when unset) and the level.
+fn parse_think(think: Option<&Value>) -> Result<(Option<bool>, Option<String>), ApiError> {
+    match think {
+        None | Some(Value::Null) => Ok((None, None)),
+        Some(Value::Bool(b)) => Ok((Some(*b), None)),
         Some(Value::String(s)) => match s.as_str() {
-            "high" | "medium" | "low" | "max" => true,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "invalid think value: \"{other}\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)"
-                )))
-            }
+            "high" | "medium" | "low" | "max" => Ok((Some(true), Some(s.clone()))),
+            other => Err(ApiError::bad_request(format!(
+                "invalid think value: \"{other}\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)"
+            ))),
         },
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "think must be a boolean or string (\"high\", \"medium\", \"low\", \"max\", true, or false)",
-            ))
-        }
-    };
-    if truthy {
-        return Err(ApiError::bad_request(format!(
-            "\"{model}\" does not support thinking"
-        )));
+        Some(_) => Err(ApiError::bad_request(
+            "think must be a boolean or string (\"high\", \"medium\", \"low\", \"max\", true, or false)",
+        )),
     }
-    Ok(())
 }
 
 /// `format`: unset, `"json"`, or a JSON-schema object.

@@ -12,12 +12,13 @@ use axum::response::Response;
 use hearth_api::duration::KeepAlive;
 use hearth_api::ChatRequest;
 use hearth_engine::template::TemplateInput;
+use hearth_engine::thinking::ThinkingParser;
 use hearth_engine::tools::{ToolCallParser, ToolFormat};
 use serde_json::{json, Map, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::generation::{self, json_response, Finished, Job};
+use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
 use crate::{model, stream, time, AppState};
 
@@ -48,6 +49,9 @@ pub async fn chat(
     if !req.is_streaming() {
         let done = generation::collect(job).await?;
         let mut out = final_chunk(&name, &done.text, &done.finished);
+        if !done.thinking.is_empty() {
+            out["message"]["thinking"] = Value::String(done.thinking);
+        }
         // Ollama aggregates tool calls only when the request offered tools.
         if !req.tools.is_empty() && !done.tool_calls.is_empty() {
             out["message"]["tool_calls"] = Value::Array(done.tool_calls);
@@ -55,27 +59,21 @@ pub async fn chat(
         return Ok(json_response(StatusCode::OK, &out));
     }
     let (tx, response) = stream::ndjson();
-    tokio::spawn(async move {
-        let chunk_name = name.clone();
-        generation::stream(
-            job,
-            tx,
-            {
-                let chunk_name = chunk_name.clone();
-                move |t| {
-                    json!({"model": chunk_name, "created_at": time::created_at(),
-                           "message": {"role": "assistant", "content": t}, "done": false})
-                }
-            },
-            move |calls| {
-                json!({"model": chunk_name, "created_at": time::created_at(),
-                       "message": {"role": "assistant", "content": "", "tool_calls": calls}, "done": false})
-            },
-            move |finished| final_chunk(&name, "", finished),
-        )
-        .await;
-    });
+    tokio::spawn(generation::stream(job, tx, move |event| line(&name, event)));
     Ok(response)
+}
+
+/// One NDJSON line of a streamed chat.
+fn line(model: &str, event: &Event) -> Value {
+    let message = |m: Value| json!({"model": model, "created_at": time::created_at(), "message": m, "done": false});
+    match event {
+        Event::Content(t) => message(json!({"role": "assistant", "content": t})),
+        Event::Thinking(t) => message(json!({"role": "assistant", "content": "", "thinking": t})),
+        Event::ToolCalls(calls) => {
+            message(json!({"role": "assistant", "content": "", "tool_calls": calls}))
+        }
+        Event::Done(finished) => final_chunk(model, "", finished),
+    }
 }
 
 /// Validates `req` in Ollama's order, loads (or unloads) its model, and
@@ -102,8 +100,14 @@ pub async fn prepare(
         }
         return Ok(Prepared::Done("unload"));
     }
-    let common = Common::parse(&req.model, req.think.as_ref(), req.format.as_ref())?;
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
+    let can_think = resolved.can_think();
+    let common = Common::parse(
+        &req.model,
+        can_think,
+        req.think.as_ref(),
+        req.format.as_ref(),
+    )?;
     if resolved.facts.embedding {
         return Err(ApiError::bad_request(format!(
             "\"{}\" does not support chat",
@@ -138,16 +142,23 @@ pub async fn prepare(
             add_generation_prompt: true,
             bos_token: &resolved.facts.bos_token,
             eos_token: &resolved.facts.eos_token,
+            think: common.think,
+            think_level: common.think_level.as_deref(),
+            think_set: common.think_set,
         },
     )?;
     let engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
+    let thinking = common
+        .think
+        .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt)));
     let tools = tools.map(|_| {
         let names = req.tools.iter().map(|t| t.function.name.clone()).collect();
         ToolCallParser::new(ToolFormat::detect(resolved.format.source()), names)
     });
     Ok(Prepared::Run(Box::new(Job {
         tools,
+        thinking,
         lease,
         request: engine_req,
         started,
