@@ -175,9 +175,15 @@ impl Server {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
-        let resp = req.send().await.unwrap_or_else(|e| panic!("request failed: {e:?}"));
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e:?}"));
         let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap_or_else(|e| panic!("reading the body failed: {e:?}"));
+        let text = resp
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the body failed: {e:?}"));
         let value = if text.is_empty() {
             Value::Null
         } else {

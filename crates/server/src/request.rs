@@ -46,6 +46,9 @@ impl Common {
     }
 }
 
+/// Ollama's message for a prompt that cannot fit and may not be shifted.
+pub const PROMPT_TOO_LONG: &str = "the prompt is longer than the context length currently available to the model; shorten the prompt, adjust the context length in settings, or use a model with a longer context length";
+
 pub fn check_top_logprobs(top: i64) -> Result<(), ApiError> {
     match top {
         n if !(0..=20).contains(&n) => Err(ApiError::bad_request(

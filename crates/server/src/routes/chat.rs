@@ -27,6 +27,8 @@ pub enum Prepared {
     /// Nothing to generate: the model was loaded (`"load"`) or unloaded
     /// (`"unload"`).
     Done(&'static str),
+    /// `_debug_render_only`: the rendered prompt, nothing generated.
+    Rendered(String),
     /// A generation ready to start.
     Run(Box<Job>),
 }
@@ -41,6 +43,12 @@ pub async fn chat(
             return Ok(json_response(
                 StatusCode::OK,
                 &done_only(&req.model, reason),
+            ))
+        }
+        Prepared::Rendered(prompt) => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &debug_only(&req.model, &prompt),
             ))
         }
         Prepared::Run(job) => *job,
@@ -132,21 +140,43 @@ pub async fn prepare(
     if messages.is_empty() {
         return Ok(Prepared::Done("load"));
     }
-    let history = assemble(&resolved, &messages)?;
-    let (prompt, add_special) = request::render_prompt(
-        &resolved.format,
-        &resolved.facts,
-        &TemplateInput {
-            messages: &history,
-            tools,
-            add_generation_prompt: true,
-            bos_token: &resolved.facts.bos_token,
-            eos_token: &resolved.facts.eos_token,
-            think: common.think,
-            think_level: common.think_level.as_deref(),
-            think_set: common.think_set,
-        },
-    )?;
+    let mut history = assemble(&resolved, &messages)?;
+    let n_ctx = lease.info().n_ctx as usize;
+    let (prompt, add_special) = loop {
+        let rendered = request::render_prompt(
+            &resolved.format,
+            &resolved.facts,
+            &TemplateInput {
+                messages: &history,
+                tools,
+                add_generation_prompt: true,
+                bos_token: &resolved.facts.bos_token,
+                eos_token: &resolved.facts.eos_token,
+                think: common.think,
+                think_level: common.think_level.as_deref(),
+                think_set: common.think_set,
+            },
+        )?;
+        let tokens = lease
+            .runner()
+            .tokenize(&rendered.0, rendered.1)
+            .await?
+            .len();
+        if tokens <= n_ctx {
+            break rendered;
+        }
+        if req.truncate.unwrap_or(true) && drop_oldest(&mut history) {
+            continue;
+        }
+        if !req.shift.unwrap_or(true) {
+            return Err(ApiError::bad_request(request::PROMPT_TOO_LONG));
+        }
+        // Still too long: the runner keeps the start and the newest tokens.
+        break rendered;
+    };
+    if req.debug_render_only {
+        return Ok(Prepared::Rendered(prompt));
+    }
     let engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
     let thinking = common
@@ -163,6 +193,23 @@ pub async fn prepare(
         request: engine_req,
         started,
     })))
+}
+
+/// Drops the oldest message that is neither a system message nor the last
+/// one, as Ollama truncates chat history. Returns whether one was dropped.
+fn drop_oldest(history: &mut Vec<Value>) -> bool {
+    let last = history.len().saturating_sub(1);
+    let victim = history
+        .iter()
+        .take(last)
+        .position(|m| m.get("role").and_then(Value::as_str) != Some("system"));
+    match victim {
+        Some(i) => {
+            history.remove(i);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The model's message history, then the request's messages, with the
@@ -198,6 +245,12 @@ fn assemble(resolved: &model::Resolved, messages: &[Value]) -> Result<Vec<Value>
         out.push(Value::Object(m));
     }
     Ok(out)
+}
+
+fn debug_only(model: &str, prompt: &str) -> Value {
+    json!({"model": model, "created_at": time::created_at(),
+           "message": {"role": "assistant", "content": ""}, "done": false,
+           "_debug_info": {"rendered_template": prompt}})
 }
 
 fn done_only(model: &str, reason: &str) -> Value {

@@ -23,6 +23,8 @@ use crate::{model, stream, time, AppState};
 pub enum Prepared {
     /// Nothing to generate: `"load"` or `"unload"`.
     Done(&'static str),
+    /// `_debug_render_only`: the rendered prompt, nothing generated.
+    Rendered(String),
     /// A generation ready to start; `raw` replies carry no `context`.
     Run { job: Box<Job>, raw: bool },
 }
@@ -38,6 +40,11 @@ pub async fn generate(
                 StatusCode::OK,
                 &done_only(&req.model, reason),
             ))
+        }
+        Prepared::Rendered(prompt) => {
+            let out = json!({"model": req.model, "created_at": time::created_at(), "response": "",
+                             "done": false, "_debug_info": {"rendered_template": prompt}});
+            return Ok(json_response(StatusCode::OK, &out));
         }
         Prepared::Run { job, raw } => (*job, raw),
     };
@@ -130,6 +137,15 @@ pub async fn prepare(
     } else {
         render(&resolved, req, &req.prompt, &common)?
     };
+    if req.debug_render_only {
+        return Ok(Prepared::Rendered(text));
+    }
+    if req.shift == Some(false) {
+        let tokens = lease.runner().tokenize(&text, add_special).await?.len() + req.context.len();
+        if tokens > lease.info().n_ctx as usize {
+            return Err(ApiError::bad_request(request::PROMPT_TOO_LONG));
+        }
+    }
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
     engine_req.context = req
