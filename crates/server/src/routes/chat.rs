@@ -110,6 +110,7 @@ pub async fn prepare(
     }
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     let can_think = resolved.can_think();
+    request::check_images(req.messages.iter().flat_map(|m| m.images.iter()), &resolved)?;
     let common = Common::parse(
         &req.model,
         can_think,

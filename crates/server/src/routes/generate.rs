@@ -107,6 +107,7 @@ pub async fn prepare(
     }
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     let can_think = resolved.can_think();
+    request::check_images(req.images.iter(), &resolved)?;
     let common = Common::parse(
         &req.model,
         can_think,
