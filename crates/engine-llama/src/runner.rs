@@ -126,6 +126,18 @@ fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
             Ok(text) => FromRunner::Text { id, text },
             Err(error) => FromRunner::Failed { id, error },
         },
+        ToRunner::Embed {
+            id,
+            inputs,
+            truncate,
+        } => match model.embed(&inputs, truncate) {
+            Ok((embeddings, prompt_tokens)) => FromRunner::Embeddings {
+                id,
+                embeddings,
+                prompt_tokens,
+            },
+            Err(error) => FromRunner::Failed { id, error },
+        },
         ToRunner::Cancel { .. } => return,
     };
     send(&reply);

@@ -44,6 +44,17 @@ pub trait LoadedModel: Send {
         sink: &mut TokenSink<'_>,
     ) -> Result<Completion, EngineError>;
 
+    /// Embeds each input into one pooled vector, in input order, and
+    /// returns the vectors with the number of tokens evaluated. An input
+    /// longer than the context is cut to fit when `truncate` is set, else
+    /// refused. Models without pooling refuse with
+    /// [`EngineError::Unsupported`].
+    fn embed(
+        &mut self,
+        inputs: &[String],
+        truncate: bool,
+    ) -> Result<(Vec<Vec<f32>>, u32), EngineError>;
+
     /// Turns text into token ids.
     fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>, EngineError>;
 

@@ -168,6 +168,30 @@ impl RunnerProcess {
         }
     }
 
+    /// Embeds `inputs` (one vector each, in order) and returns the vectors
+    /// with the number of tokens evaluated.
+    pub async fn embed(
+        &self,
+        inputs: Vec<String>,
+        truncate: bool,
+    ) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        match self
+            .call(|id| ToRunner::Embed {
+                id,
+                inputs,
+                truncate,
+            })
+            .await?
+        {
+            FromRunner::Embeddings {
+                embeddings,
+                prompt_tokens,
+                ..
+            } => Ok((embeddings, prompt_tokens)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Stops the process. Requests in flight fail with `RunnerGone`.
     pub fn shutdown(&self) {
         if let Some(tx) = self.kill.lock().expect("kill lock").take() {
