@@ -11,6 +11,8 @@ mod embed;
 mod embed_plan;
 mod generate;
 mod loaded;
+mod logprobs;
+mod output;
 pub mod runner;
 mod sampler;
 mod utf8;

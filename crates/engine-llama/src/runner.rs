@@ -102,10 +102,11 @@ fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
             if is_cancelled(shared, id) {
                 return;
             }
-            let mut sink = |text: &str| {
+            let mut sink = |text: &str, logprobs| {
                 send(&FromRunner::Token {
                     id,
                     text: text.to_string(),
+                    logprobs,
                 });
                 !is_cancelled(shared, id)
             };

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Completion, EngineError, GenerateRequest, ModelInfo};
+use crate::{Completion, EngineError, GenerateRequest, ModelInfo, TokenLogprob};
 
 /// Server → runner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +51,9 @@ pub enum FromRunner {
     Token {
         id: u64,
         text: String,
+        /// The log probabilities of the tokens behind `text`, when asked.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logprobs: Vec<TokenLogprob>,
     },
     Done {
         id: u64,

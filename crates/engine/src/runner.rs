@@ -16,7 +16,7 @@ use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{FromRunner, ToRunner};
-use crate::{Completion, EngineError, GenerateRequest, LoadSpec, ModelInfo};
+use crate::{Completion, EngineError, GenerateRequest, LoadSpec, ModelInfo, TokenLogprob};
 
 /// How to start a runner: a program and the arguments before the spec.
 #[derive(Debug, Clone)]
@@ -60,8 +60,16 @@ pub struct Generation {
 /// What a [`Generation`] yields.
 #[derive(Debug)]
 pub enum GenerationEvent {
-    Token(String),
+    Token(Piece),
     Done(Completion),
+}
+
+/// A piece of generated text and the log probabilities of the tokens
+/// behind it (empty unless the request asked for them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub text: String,
+    pub logprobs: Vec<TokenLogprob>,
 }
 
 impl RunnerProcess {
@@ -247,7 +255,9 @@ impl Generation {
             }
         };
         match reply {
-            FromRunner::Token { text, .. } => Some(Ok(GenerationEvent::Token(text))),
+            FromRunner::Token { text, logprobs, .. } => {
+                Some(Ok(GenerationEvent::Token(Piece { text, logprobs })))
+            }
             FromRunner::Done { completion, .. } => {
                 self.finished = true;
                 Some(Ok(GenerationEvent::Done(completion)))

@@ -8,6 +8,7 @@ use hearth_scheduler::Lease;
 use serde_json::{Map, Value};
 
 use crate::error::ApiError;
+use crate::logprobs;
 use crate::stream::LineSender;
 
 /// A generation ready to run.
@@ -53,8 +54,10 @@ pub async fn stream(
     };
     while let Some(event) = generation.next().await {
         match event {
-            Ok(GenerationEvent::Token(text)) => {
-                if !tx.send(&chunk(&text)).await {
+            Ok(GenerationEvent::Token(piece)) => {
+                let mut line = chunk(&piece.text);
+                logprobs::attach(&mut line, &piece.logprobs);
+                if !tx.send(&line).await {
                     return; // dropping `generation` cancels it
                 }
             }
@@ -67,16 +70,22 @@ pub async fn stream(
     }
 }
 
-/// Runs to the end and returns the whole text with the completion.
+/// Runs to the end and returns the whole text with the completion and the
+/// final fields: metrics, and the accumulated `logprobs` when asked.
 pub async fn collect(job: Job) -> Result<(String, Completion, Map<String, Value>), ApiError> {
     let load_ns = job.lease.load_duration().as_nanos();
     let mut generation = job.lease.runner().generate(job.request)?;
     let mut text = String::new();
+    let mut token_logprobs = Vec::new();
     while let Some(event) = generation.next().await {
         match event? {
-            GenerationEvent::Token(t) => text.push_str(&t),
+            GenerationEvent::Token(t) => {
+                text.push_str(&t.text);
+                token_logprobs.extend(t.logprobs);
+            }
             GenerationEvent::Done(c) => {
-                let m = metrics(job.started, load_ns, &c);
+                let mut m = metrics(job.started, load_ns, &c);
+                logprobs::insert(&mut m, &token_logprobs);
                 return Ok((text, c, m));
             }
         }

@@ -10,6 +10,7 @@ mod body;
 pub mod config;
 mod error;
 mod generation;
+mod logprobs;
 mod model;
 mod request;
 mod routes;

@@ -14,7 +14,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::generation::{self, json_response, Job};
 use crate::request::{self, Common};
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 pub async fn chat(
     State(state): State<AppState>,
@@ -80,8 +80,9 @@ pub async fn chat(
             eos_token: &resolved.facts.eos_token,
         },
     )?;
-    let engine_req =
+    let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
     let job = Job {
         lease,
         request: engine_req,

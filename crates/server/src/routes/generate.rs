@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::generation::{self, json_response, Job};
 use crate::request::{self, Common};
 use crate::templates::PromptFormat;
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 pub async fn generate(
     State(state): State<AppState>,
@@ -76,6 +76,7 @@ pub async fn generate(
     };
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
     engine_req.context = req
         .context
         .iter()
