@@ -191,6 +191,37 @@ def test_seeded_sampling_is_reproducible(client: ollama.Client, tiny_model: str)
     assert first.eval_count == second.eval_count
 
 
+def test_generate_logprobs(client: ollama.Client, tiny_model: str) -> None:
+    resp = client.generate(
+        model=tiny_model,
+        prompt="Hello",
+        options={**GREEDY, "num_predict": 5},
+        logprobs=True,
+        top_logprobs=2,
+    )
+    assert resp.logprobs is not None and len(resp.logprobs) == resp.eval_count == 5
+    assert "".join(lp.token for lp in resp.logprobs) == resp.response
+    for lp in resp.logprobs:
+        assert lp.logprob <= 0
+        assert lp.top_logprobs is not None and len(lp.top_logprobs) == 2
+        assert lp.top_logprobs[0].token == lp.token  # greedy picks the most likely
+
+
+def test_chat_logprobs_streamed(client: ollama.Client, tiny_model: str) -> None:
+    chunks = list(
+        client.chat(
+            model=tiny_model,
+            messages=[{"role": "user", "content": "Hi"}],
+            options={**GREEDY, "num_predict": 4},
+            logprobs=True,
+            stream=True,
+        )
+    )
+    entries = [lp for c in chunks for lp in (c.logprobs or [])]
+    assert len(entries) == 4
+    assert "".join(lp.token for lp in entries) == "".join(c.message.content or "" for c in chunks)
+
+
 def test_embed(client: ollama.Client, tiny_embed_model: str) -> None:
     inputs = ["The fire in the hearth", "warm bread", "The fire in the hearth"]
     resp = client.embed(model=tiny_embed_model, input=inputs)
