@@ -59,6 +59,8 @@ pub async fn embeddings(
     let lease = load(&state, &req.model, req.options.as_ref(), keep_alive).await?;
     let mut out = EmbeddingResponse::default();
     if !req.prompt.is_empty() {
+        // No `truncate` field here: a long prompt is cut to the context,
+        // as /api/embed does by default, rather than refused.
         let (mut raw, _) = lease
             .runner()
             .embed(vec![req.prompt.clone()], true)
