@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use hearth_engine::runner::{Generation, GenerationEvent};
 use hearth_engine::thinking::{Piece, ThinkingParser};
 use hearth_engine::tools::{ToolCallParser, ToolOutput};
-use hearth_engine::Completion;
+use hearth_engine::{Completion, TokenLogprob};
 use hearth_scheduler::Lease;
 use serde_json::{Map, Value};
 
@@ -32,10 +32,11 @@ pub struct Job {
 /// What a running generation produces.
 #[derive(Debug)]
 pub enum Event {
-    /// A piece of answer text.
-    Content(String),
-    /// A piece of reasoning.
-    Thinking(String),
+    /// A piece of answer text, with the log probabilities of the tokens
+    /// that produced it (when asked for).
+    Content(String, Vec<TokenLogprob>),
+    /// A piece of reasoning, likewise.
+    Thinking(String, Vec<TokenLogprob>),
     /// Tool calls, each `{"id", "function": {"index", "name", "arguments"}}`.
     ToolCalls(Vec<Value>),
     /// The end, with its counters.
@@ -61,6 +62,8 @@ pub struct Events {
     load_ns: u128,
     tools: Option<ToolCallParser>,
     thinking: Option<ThinkingParser>,
+    /// Log probabilities not yet attached to text (it was held back).
+    logprobs: Vec<TokenLogprob>,
     /// Events parsed ahead of the one being returned.
     ready: VecDeque<Event>,
     calls_made: usize,
@@ -78,6 +81,7 @@ impl Job {
             load_ns,
             tools: self.tools,
             thinking: self.thinking,
+            logprobs: Vec::new(),
             ready: VecDeque::new(),
             calls_made: 0,
         })
@@ -92,9 +96,16 @@ impl Events {
                 return Some(Ok(event));
             }
             match self.generation.next().await? {
-                Ok(GenerationEvent::Token(text)) => self.parse(Some(&text)),
+                Ok(GenerationEvent::Token(piece)) => {
+                    self.logprobs.extend(piece.logprobs);
+                    let before = self.ready.len();
+                    self.parse(Some(&piece.text));
+                    self.attach_logprobs(before);
+                }
                 Ok(GenerationEvent::Done(completion)) => {
+                    let before = self.ready.len();
                     self.parse(None);
+                    self.attach_logprobs(before);
                     let metrics = metrics(self.started, self.load_ns, &completion);
                     self.ready.push_back(Event::Done(Finished {
                         completion,
@@ -103,6 +114,23 @@ impl Events {
                 }
                 Err(e) => return Some(Err(e.into())),
             }
+        }
+    }
+
+    /// Gives the pending log probabilities to the first text event queued
+    /// since `from`; if none was (text held back), they wait.
+    fn attach_logprobs(&mut self, from: usize) {
+        if self.logprobs.is_empty() {
+            return;
+        }
+        let pending = &mut self.logprobs;
+        if let Some(Event::Content(_, lp) | Event::Thinking(_, lp)) = self
+            .ready
+            .iter_mut()
+            .skip(from)
+            .find(|e| matches!(e, Event::Content(..) | Event::Thinking(..)))
+        {
+            lp.append(pending);
         }
     }
 
@@ -117,7 +145,7 @@ impl Events {
         };
         for piece in pieces {
             match piece {
-                Piece::Thinking(t) => self.ready.push_back(Event::Thinking(t)),
+                Piece::Thinking(t) => self.ready.push_back(Event::Thinking(t, Vec::new())),
                 Piece::Content(c) => self.parse_tools(Some(&c)),
             }
         }
@@ -129,7 +157,8 @@ impl Events {
     fn parse_tools(&mut self, text: Option<&str>) {
         let Some(parser) = self.tools.as_mut() else {
             if let Some(t) = text {
-                self.ready.push_back(Event::Content(t.to_string()));
+                self.ready
+                    .push_back(Event::Content(t.to_string(), Vec::new()));
             }
             return;
         };
@@ -139,7 +168,7 @@ impl Events {
         };
         for output in outputs {
             let event = match output {
-                ToolOutput::Content(t) => Event::Content(t),
+                ToolOutput::Content(t) => Event::Content(t, Vec::new()),
                 ToolOutput::Calls(calls) => Event::ToolCalls(
                     calls
                         .into_iter()
@@ -230,18 +259,26 @@ pub async fn collect(job: Job) -> Result<Collected, ApiError> {
     let mut text = String::new();
     let mut thinking = String::new();
     let mut tool_calls = Vec::new();
+    let mut logprobs = Vec::new();
     while let Some(event) = events.next().await {
         match event? {
-            Event::Content(t) => text.push_str(&t),
-            Event::Thinking(t) => thinking.push_str(&t),
+            Event::Content(t, lp) => {
+                text.push_str(&t);
+                logprobs.extend(lp);
+            }
+            Event::Thinking(t, lp) => {
+                thinking.push_str(&t);
+                logprobs.extend(lp);
+            }
             Event::ToolCalls(calls) => tool_calls.extend(calls),
-            Event::Done(finished) => {
+            Event::Done(mut finished) => {
+                crate::logprobs::insert(&mut finished.metrics, &logprobs);
                 return Ok(Collected {
                     text,
                     thinking,
                     tool_calls,
                     finished,
-                })
+                });
             }
         }
     }

@@ -10,6 +10,7 @@ mod body;
 pub mod config;
 mod error;
 mod generation;
+mod logprobs;
 mod model;
 mod request;
 mod routes;
@@ -17,6 +18,7 @@ mod show;
 mod stream;
 mod templates;
 mod time;
+mod vectors;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -99,6 +101,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/delete", axum::routing::delete(routes::models::delete))
         .route("/api/generate", post(routes::generate::generate))
         .route("/api/chat", post(routes::chat::chat))
+        .route("/api/embed", post(routes::embed::embed))
+        .route("/api/embeddings", post(routes::embed::embeddings))
         .route("/api/create", post(routes::create::create))
         .route(
             "/api/blobs/{digest}",

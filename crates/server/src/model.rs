@@ -108,6 +108,7 @@ fn load_spec(
             .map_or(state.config.num_thread, |n| n as u32),
         num_gpu: o.num_gpu.map_or(-1, |n| n as i32),
         use_mmap: o.use_mmap.unwrap_or(true),
+        embedding: facts.embedding,
     }
 }
 

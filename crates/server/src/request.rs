@@ -84,7 +84,7 @@ fn base64_error(s: &str) -> Option<usize> {
         return Some(bad);
     }
     let padding = bytes.len() - body;
-    if bytes.len() % 4 != 0 || padding > 2 {
+    if !bytes.len().is_multiple_of(4) || padding > 2 {
         return Some(bytes.len() - bytes.len() % 4);
     }
     None
@@ -187,6 +187,7 @@ pub fn engine_request(
         grammar: None,
         json_schema: common.json_schema.clone(),
         num_keep: r.options.num_keep.map_or(4, |n| n.max(0) as u32),
+        logprobs: None,
     }
 }
 

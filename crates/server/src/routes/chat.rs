@@ -20,7 +20,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 /// A chat request after validation and scheduling.
 pub enum Prepared {
@@ -75,8 +75,13 @@ pub async fn chat(
 fn line(model: &str, event: &Event) -> Value {
     let message = |m: Value| json!({"model": model, "created_at": time::created_at(), "message": m, "done": false});
     match event {
-        Event::Content(t) => message(json!({"role": "assistant", "content": t})),
-        Event::Thinking(t) => message(json!({"role": "assistant", "content": "", "thinking": t})),
+        Event::Content(t, lp) => {
+            with_logprobs(message(json!({"role": "assistant", "content": t})), lp)
+        }
+        Event::Thinking(t, lp) => with_logprobs(
+            message(json!({"role": "assistant", "content": "", "thinking": t})),
+            lp,
+        ),
         Event::ToolCalls(calls) => {
             message(json!({"role": "assistant", "content": "", "tool_calls": calls}))
         }
@@ -178,8 +183,9 @@ pub async fn prepare(
     if req.debug_render_only {
         return Ok(Prepared::Rendered(prompt));
     }
-    let engine_req =
+    let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
     let thinking = common
         .think
         .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt)));
@@ -267,4 +273,9 @@ fn final_chunk(model: &str, text: &str, finished: &Finished) -> Value {
         .expect("object")
         .extend(finished.metrics.clone());
     out
+}
+
+fn with_logprobs(mut line: Value, logprobs: &[hearth_engine::TokenLogprob]) -> Value {
+    crate::logprobs::attach(&mut line, logprobs);
+    line
 }

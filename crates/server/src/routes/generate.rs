@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
 use crate::templates::PromptFormat;
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 /// A generate request after validation and scheduling.
 pub enum Prepared {
@@ -72,8 +72,8 @@ fn line(model: &str, event: &Event, raw: bool) -> Value {
         v
     };
     match event {
-        Event::Content(t) => chunk("response", t),
-        Event::Thinking(t) => chunk("thinking", t),
+        Event::Content(t, lp) => with_logprobs(chunk("response", t), lp),
+        Event::Thinking(t, lp) => with_logprobs(chunk("thinking", t), lp),
         // Generate offers no tools; calls cannot occur.
         Event::ToolCalls(_) => chunk("response", ""),
         Event::Done(finished) => final_chunk(model, "", finished, raw),
@@ -149,6 +149,7 @@ pub async fn prepare(
     }
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
     engine_req.context = req
         .context
         .iter()
@@ -225,4 +226,9 @@ fn final_chunk(model: &str, text: &str, finished: &Finished, raw: bool) -> Value
         out["context"] = json!(finished.completion.context);
     }
     out
+}
+
+fn with_logprobs(mut line: Value, logprobs: &[hearth_engine::TokenLogprob]) -> Value {
+    crate::logprobs::attach(&mut line, logprobs);
+    line
 }
