@@ -47,6 +47,7 @@ pub async fn stream(
     last: impl Fn(&Completion, Map<String, Value>) -> Value,
 ) {
     let load_ns = job.lease.load_duration().as_nanos();
+    let _running = crate::metrics::global().generation_started(true);
     let mut generation = match job.lease.runner().generate(job.request) {
         Ok(g) => g,
         Err(e) => return tx.error(&e.to_string()).await,
@@ -59,6 +60,7 @@ pub async fn stream(
                 }
             }
             Ok(GenerationEvent::Done(c)) => {
+                crate::metrics::global().generation_finished(&c);
                 let _ = tx.send(&last(&c, metrics(job.started, load_ns, &c))).await;
                 return;
             }
@@ -70,12 +72,14 @@ pub async fn stream(
 /// Runs to the end and returns the whole text with the completion.
 pub async fn collect(job: Job) -> Result<(String, Completion, Map<String, Value>), ApiError> {
     let load_ns = job.lease.load_duration().as_nanos();
+    let _running = crate::metrics::global().generation_started(false);
     let mut generation = job.lease.runner().generate(job.request)?;
     let mut text = String::new();
     while let Some(event) = generation.next().await {
         match event? {
             GenerationEvent::Token(t) => text.push_str(&t),
             GenerationEvent::Done(c) => {
+                crate::metrics::global().generation_finished(&c);
                 let m = metrics(job.started, load_ns, &c);
                 return Ok((text, c, m));
             }
