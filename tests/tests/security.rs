@@ -443,6 +443,28 @@ async fn every_api_route_needs_a_key() {
         assert_eq!(resp.status(), 401, "{method} {path}");
     }
     assert_eq!(s.get("/nope").await.0, 404, "unknown paths stay 404");
+
+    // The CLI sends HEARTH_API_KEY.
+    let key = add_key(&s.home(), "cli", "inference");
+    let list = |key: Option<&str>| {
+        let mut cmd = Command::new(hearth_bin());
+        cmd.arg("list")
+            .env("HEARTH_HOST", s.addr())
+            .env_remove("HEARTH_API_KEY");
+        if let Some(key) = key {
+            cmd.env("HEARTH_API_KEY", key);
+        }
+        cmd.output().expect("run hearth list")
+    };
+    let out = list(None);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("API key"));
+    let out = list(Some(&key));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test]
