@@ -4,6 +4,7 @@
 
 mod commands;
 mod create;
+mod keys;
 mod modelfile;
 mod output;
 mod run;
@@ -28,7 +29,10 @@ struct Cli {
 enum Command {
     /// Start the server (configured by HEARTH_* environment variables).
     #[command(alias = "start")]
-    Serve,
+    Serve(serve::ServeArgs),
+    /// Manage the API keys the server accepts.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Create a model from a Modelfile.
     Create {
         /// Name of the new model.
@@ -91,7 +95,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     };
     match command {
-        Command::Serve => serve::serve().await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Keys(command) => keys::run(command),
         Command::Create { model, file } => create::create(&model, &file).await,
         Command::Show(args) => commands::show(args).await,
         Command::Run(args) => run::run(args).await,
