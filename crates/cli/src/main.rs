@@ -3,6 +3,7 @@
 //! which a child process hosts one loaded model.
 
 mod commands;
+mod config_file;
 mod create;
 mod keys;
 mod modelfile;
@@ -28,7 +29,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (configured by HEARTH_* environment variables).
-    #[command(alias = "start")]
+    #[command(alias = "start", after_help = config_file::help())]
     Serve(serve::ServeArgs),
     /// Manage the API keys the server accepts.
     #[command(subcommand)]
@@ -69,6 +70,12 @@ fn main() -> ExitCode {
     if let Some(Command::Runner { spec }) = &cli.command {
         serve::init_tracing("warn");
         return ExitCode::from(hearth_engine_llama::runner::main(spec) as u8);
+    }
+    if matches!(cli.command, Some(Command::Serve(_))) {
+        if let Err(e) = config_file::apply() {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

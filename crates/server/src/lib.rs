@@ -84,6 +84,7 @@ impl AppState {
             runner,
             default_keep_alive: config.keep_alive,
             max_loaded: config.max_loaded,
+            max_queue: config.max_queue,
         });
         Ok(Self {
             config: Arc::new(config),
