@@ -73,6 +73,22 @@ pub fn render(source: &str, input: &TemplateInput<'_>) -> Result<String, EngineE
     render_legacy(&template, &system, input)
 }
 
+/// Whether the template can fill in the middle (it uses `.Suffix`).
+pub fn supports_insert(source: &str) -> bool {
+    is_go_template(source) && source.contains(".Suffix")
+}
+
+/// Renders a fill-in-the-middle prompt: the template executed with
+/// `.Prompt`, `.Suffix` and an empty `.Response`, as Ollama does.
+pub fn render_fim(source: &str, prompt: &str, suffix: &str) -> Result<String, EngineError> {
+    let template = parse(source)?;
+    let mut ctx = base_context("", &TemplateInput::default());
+    ctx.insert("Prompt".into(), Value::from(prompt));
+    ctx.insert("Suffix".into(), Value::from(suffix));
+    ctx.insert("Response".into(), Value::from(""));
+    execute(&template, ctx)
+}
+
 const RESPONSE_MARK: &str = "\u{1}HEARTH-RESPONSE\u{1}";
 
 /// Legacy templates: one execution per exchange; the final one is cut
@@ -374,6 +390,16 @@ mod tests {
     fn prompt_only_template_gets_the_prompt() {
         let m = vec![json!({"role": "user", "content": "hello"})];
         assert_eq!(render("{{ .Prompt }}", &input(&m)).unwrap(), "hello");
+    }
+
+    #[test]
+    fn fill_in_the_middle() {
+        let src = "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}";
+        assert!(supports_insert(src));
+        assert_eq!(
+            render_fim(src, "def f(", "return x").unwrap(),
+            "<PRE> def f( <SUF>return x <MID>"
+        );
     }
 
     #[test]
