@@ -23,6 +23,7 @@ run: build
 test: build python-deps test-model
 	cargo test --workspace
 	HEARTH_BIN="$(HEARTH)" "$(PY)" -m pytest -q tests/python
+	cd tests/js && npm ci --no-audit --no-fund && HEARTH_BIN="$(HEARTH)" HEARTH_PYTHON="$(PY)" node --test --test-reporter=spec
 
 build: system-deps
 	cargo build --bin hearth
@@ -34,9 +35,11 @@ lint: system-deps
 fmt:
 	cargo fmt --all
 
-# System packages from Debian, installed only when something is missing.
+# System packages from Debian, installed only when something is missing
+# (nodejs and npm only when there is no `node` / `npm` on PATH at all).
 system-deps:
 	@missing=""; for p in $(APT_PKGS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v node >/dev/null || missing="$$missing nodejs"; command -v npm >/dev/null || missing="$$missing npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

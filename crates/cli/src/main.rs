@@ -60,6 +60,13 @@ enum Command {
         #[arg(required = true)]
         models: Vec<String>,
     },
+    /// Internal: quantize a GGUF for the server (started by `create`).
+    #[command(hide = true)]
+    Quantize {
+        input: std::path::PathBuf,
+        output: std::path::PathBuf,
+        kind: String,
+    },
     /// Internal: host one model for the server (started by `serve`).
     #[command(hide = true)]
     Runner { spec: String },
@@ -76,6 +83,22 @@ fn main() -> ExitCode {
             eprintln!("Error: {e}");
             return ExitCode::FAILURE;
         }
+    }
+    if let Some(Command::Quantize {
+        input,
+        output,
+        kind,
+    }) = &cli.command
+    {
+        serve::init_tracing("warn");
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as i32);
+        return match hearth_engine_llama::quantize::quantize(input, output, kind, threads) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -115,7 +138,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             destination,
         } => commands::copy(&source, &destination).await,
         Command::Rm { models } => commands::remove(&models).await,
-        Command::Runner { .. } => unreachable!("handled before the runtime starts"),
+        Command::Runner { .. } | Command::Quantize { .. } => {
+            unreachable!("handled before the runtime starts")
+        }
     }
 }
 

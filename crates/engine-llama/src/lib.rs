@@ -13,6 +13,7 @@ mod generate;
 mod loaded;
 mod logprobs;
 mod output;
+pub mod quantize;
 pub mod runner;
 mod sampler;
 mod utf8;

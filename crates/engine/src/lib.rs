@@ -12,6 +12,7 @@ pub mod error;
 pub mod gotemplate;
 pub mod logprob;
 pub mod protocol;
+pub mod quantize;
 pub mod request;
 pub mod runner;
 pub mod spec;

@@ -36,6 +36,61 @@ struct Plan {
     licenses: Vec<String>,
     /// Progress lines that describe the checks already done.
     checked: Vec<String>,
+    /// Quantize the weights first: (source type, target type).
+    quantize: Option<(String, &'static str)>,
+}
+
+/// Checks that the weights can be quantized: only F32, F16 and BF16
+/// models can, as in Ollama. Returns (source type, target type).
+fn quantize_plan(
+    state: &AppState,
+    layer: &Layer,
+    kind: &'static str,
+) -> Result<(String, &'static str), ApiError> {
+    let digest = Digest::parse(&layer.digest)?;
+    let info = GgufInfo::read(state.store.blob_path(&digest))?;
+    let source = info.file_type_name().to_string();
+    if !["F32", "F16", "BF16"].contains(&source.as_str()) {
+        return Err(ApiError::bad_request(
+            "quantization is only supported for F16, BF16 and F32 models",
+        ));
+    }
+    Ok((source, kind))
+}
+
+/// Runs `hearth quantize` on the model blob and stores the result as a
+/// new blob. The temporary output lives in `blobs/` (same filesystem,
+/// cleaned by pruning if anything is left behind).
+fn quantize_layer(state: &AppState, layer: &Layer, kind: &str) -> Result<Layer, ApiError> {
+    let input = state.store.blob_path(&Digest::parse(&layer.digest)?);
+    let output = state
+        .store
+        .blobs_dir()
+        .join(format!(".tmp-quantize-{}-{kind}", std::process::id()));
+    let exe = std::env::current_exe().map_err(|e| ApiError::internal(e.to_string()))?;
+    let result = std::process::Command::new(exe)
+        .arg("quantize")
+        .arg(&input)
+        .arg(&output)
+        .arg(kind)
+        .output()
+        .map_err(|e| ApiError::internal(format!("cannot start the quantizer: {e}")));
+    let stored = result.and_then(|out| {
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            let why = why
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output");
+            return Err(ApiError::internal(format!("quantization failed: {why}")));
+        }
+        let digest = state.store.import_file(&output)?;
+        let size = state.store.blob_size(&digest)?;
+        Ok(Layer::new(media::MODEL, &digest, size))
+    });
+    let _ = std::fs::remove_file(&output);
+    stored
 }
 
 pub async fn create(
@@ -89,11 +144,13 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
             "neither 'from' or 'files' was specified",
         ));
     }
-    if !req.quantize_type().is_empty() {
-        return Err(ApiError::bad_request(
-            "quantization is not supported yet by this server",
-        ));
-    }
+    let quantize =
+        match req.quantize_type() {
+            "" => None,
+            asked => Some(hearth_engine::quantize::canonical(asked).ok_or_else(|| {
+                ApiError::bad_request(hearth_engine::quantize::unsupported(asked))
+            })?),
+        };
     if let Some(t) = Some(req.template.as_str()).filter(|t| !t.is_empty()) {
         crate::templates::PromptFormat::from_source(t)
             .validate()
@@ -117,8 +174,13 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
         layer.from = Some(base.name.display_shortest());
         (layer, base.config.clone(), Some(base))
     };
+    let quantize = match quantize {
+        Some(kind) => Some(quantize_plan(state, &model_layer, kind)?),
+        None => None,
+    };
     let params = merged_params(base.as_ref(), Some(&req.parameters))?;
     Ok(Plan {
+        quantize,
         name,
         model_layer,
         config,
@@ -220,8 +282,21 @@ fn execute(
         report(line);
     }
     let store = &state.store;
-    let mut layers = vec![plan.model_layer.clone()];
-    report(&format!("using existing layer {}", plan.model_layer.digest));
+    let mut config = plan.config.clone();
+    let model_layer = match plan.quantize {
+        Some((source, kind)) => {
+            report(&format!("quantizing {source} model to {kind}"));
+            let layer = quantize_layer(state, &plan.model_layer, kind)?;
+            report(&format!("creating new layer {}", layer.digest));
+            config.file_type = kind.to_string();
+            layer
+        }
+        None => {
+            report(&format!("using existing layer {}", plan.model_layer.digest));
+            plan.model_layer.clone()
+        }
+    };
+    let mut layers = vec![model_layer];
     let inherited = |media_type: &str| -> Vec<Layer> {
         plan.base
             .as_ref()
@@ -286,7 +361,7 @@ fn execute(
         layers.push(layer);
     }
     report("writing manifest");
-    store.create_manifest(&plan.name, layers, &plan.config)?;
+    store.create_manifest(&plan.name, layers, &config)?;
     Ok(())
 }
 
