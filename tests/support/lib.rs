@@ -132,7 +132,12 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             models,
-            client: reqwest::Client::new(),
+            // A fresh connection per request: a pooled one can be closed by
+            // the server's idle timeout just as the next request reuses it.
+            client: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .expect("HTTP client"),
             log,
         };
         server.wait_ready().await;
