@@ -29,15 +29,15 @@ pub struct RunArgs {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     let client = connect().await?;
-    if let Err(e) = client
+    let info = match client
         .show(&hearth_api::ShowRequest::new(&args.model))
         .await
     {
-        if e.is_not_found() {
-            bail!("model '{}' not found", args.model);
-        }
-        return Err(e.into());
-    }
+        Ok(info) => info,
+        Err(e) if e.is_not_found() => bail!("model '{}' not found", args.model),
+        Err(e) => return Err(e.into()),
+    };
+    let embedding = info.capabilities.iter().any(|c| c == "embedding");
     let mut prompt = args.prompt.join(" ");
     if !std::io::stdin().is_terminal() {
         let mut piped = String::new();
@@ -53,6 +53,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             bail!("no prompt given");
         }
     }
+    if embedding {
+        return embed(&client, &args, &prompt).await;
+    }
     // Load first so the model's load time doesn't look like a slow answer.
     let mut load = GenerateRequest::new(args.model.as_str(), "");
     load.keep_alive = args.keepalive.as_ref().map(|k| json!(k));
@@ -64,6 +67,26 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     repl(&client, &args, &mut history).await
+}
+
+/// An embedding model answers with its vector, as JSON.
+async fn embed(client: &Client, args: &RunArgs, input: &str) -> anyhow::Result<()> {
+    if input.is_empty() {
+        bail!(
+            "embedding models need input: hearth run {} \"some text\"",
+            args.model
+        );
+    }
+    let request = hearth_api::EmbedRequest {
+        model: args.model.clone(),
+        input: Some(json!(input)),
+        keep_alive: args.keepalive.as_ref().map(|k| json!(k)),
+        ..Default::default()
+    };
+    let response = client.embed(&request).await?;
+    let vector = response.embeddings.into_iter().next().unwrap_or_default();
+    println!("{}", serde_json::to_string(&vector)?);
+    Ok(())
 }
 
 async fn repl(client: &Client, args: &RunArgs, history: &mut Vec<Message>) -> anyhow::Result<()> {
