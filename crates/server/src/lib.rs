@@ -5,15 +5,24 @@
 //! maps every error to Ollama's `{"error": "..."}` shape in one place
 //! ([`error::ApiError`]). Streams go out as NDJSON through a per-request
 //! channel; a client that goes away cancels its generation.
+//!
+//! The OpenAI-compatible API ([`openai`], under `/v1`) and Anthropic's
+//! Messages API ([`anthropic`], `/v1/messages`) translate their requests
+//! into native ones, share the native validation and scheduling, and write
+//! answers in their own shapes, as SSE when streamed ([`sse`]).
 
+mod answer;
 mod body;
 pub mod config;
 mod error;
 mod generation;
+mod ids;
 mod model;
+mod openai;
 mod request;
 mod routes;
 mod show;
+mod sse;
 mod stream;
 mod templates;
 mod time;
@@ -100,6 +109,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/generate", post(routes::generate::generate))
         .route("/api/chat", post(routes::chat::chat))
         .route("/api/create", post(routes::create::create))
+        .route("/v1/chat/completions", post(openai::chat::completions))
+        .route("/v1/completions", post(openai::completions::completions))
+        .route("/v1/models", get(openai::models::list))
+        .route("/v1/models/{model}", get(openai::models::retrieve))
+        .route("/v1/responses", post(openai::responses::create))
         .route(
             "/api/blobs/{digest}",
             head(routes::blobs::head)

@@ -1,0 +1,98 @@
+//! A generation as the compatibility APIs (OpenAI, Anthropic) see it: text
+//! pieces, then one ending with the token counts.
+//!
+//! This is the one place where native generation [`Event`]s are mapped for
+//! those APIs, so what the native layer learns to produce later (tool
+//! calls, reasoning) is added here once and reaches every compatible route.
+
+use crate::error::ApiError;
+use crate::generation::{Event, Events, Finished, Job};
+
+/// Why an answer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndReason {
+    /// End of turn or a stop sequence.
+    Stop,
+    /// The token budget or the context ran out.
+    Length,
+}
+
+/// The end of an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub reason: EndReason,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+}
+
+impl Ending {
+    /// The ending of a request that generated nothing (a bare model load).
+    pub fn empty() -> Self {
+        Self {
+            reason: EndReason::Stop,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+        }
+    }
+
+    fn from_finished(f: &Finished) -> Self {
+        let reason = match f.completion.done_reason {
+            hearth_engine::DoneReason::Stop => EndReason::Stop,
+            hearth_engine::DoneReason::Length => EndReason::Length,
+        };
+        Self {
+            reason,
+            prompt_tokens: u64::from(f.completion.prompt_eval_count),
+            completion_tokens: u64::from(f.completion.eval_count),
+        }
+    }
+}
+
+/// What an answer produces next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Answer text; never empty.
+    Text(String),
+    /// The end; nothing follows.
+    End(Ending),
+}
+
+/// An answer in flight. Dropping it cancels the generation.
+pub struct Answer {
+    events: Events,
+}
+
+impl Answer {
+    /// Starts `job`. Fails before any byte is sent, so the error still gets
+    /// its own status.
+    pub fn start(job: Job) -> Result<Self, ApiError> {
+        Ok(Self {
+            events: job.start()?,
+        })
+    }
+
+    /// The next piece; `None` after the end or an error.
+    pub async fn next(&mut self) -> Option<Result<Piece, ApiError>> {
+        loop {
+            let piece = match self.events.next().await? {
+                Ok(Event::Content(text)) if text.is_empty() => continue,
+                Ok(Event::Content(text)) => Piece::Text(text),
+                Ok(Event::Done(finished)) => Piece::End(Ending::from_finished(&finished)),
+                Err(e) => return Some(Err(e)),
+            };
+            return Some(Ok(piece));
+        }
+    }
+
+    /// Runs to the end; returns the whole text and the ending.
+    pub async fn collect(mut self) -> Result<(String, Ending), ApiError> {
+        let mut text = String::new();
+        while let Some(piece) = self.next().await {
+            match piece? {
+                Piece::Text(t) => text.push_str(&t),
+                Piece::End(ending) => return Ok((text, ending)),
+            }
+        }
+        Err(ApiError::internal("generation ended without a result"))
+    }
+}
