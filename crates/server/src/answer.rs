@@ -2,8 +2,10 @@
 //! pieces, then one ending with the token counts.
 //!
 //! This is the one place where native generation [`Event`]s are mapped for
-//! those APIs, so what the native layer learns to produce later (tool
-//! calls, reasoning) is added here once and reaches every compatible route.
+//! those APIs, so what the native layer learns to produce later (reasoning,
+//! say) is added here once and reaches every compatible route.
+
+use hearth_api::ToolCall;
 
 use crate::error::ApiError;
 use crate::generation::{Event, Events, Finished, Job};
@@ -15,6 +17,8 @@ pub enum EndReason {
     Stop,
     /// The token budget or the context ran out.
     Length,
+    /// The model ended its turn by calling tools.
+    ToolCalls,
 }
 
 /// The end of an answer.
@@ -49,10 +53,13 @@ impl Ending {
 }
 
 /// What an answer produces next.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
     /// Answer text; never empty.
     Text(String),
+    /// Tool calls parsed out of the answer (only when tools were offered),
+    /// numbered by `function.index` across the answer.
+    ToolCalls(Vec<ToolCall>),
     /// The end; nothing follows.
     End(Ending),
 }
@@ -60,6 +67,7 @@ pub enum Piece {
 /// An answer in flight. Dropping it cancels the generation.
 pub struct Answer {
     events: Events,
+    called_tools: bool,
 }
 
 impl Answer {
@@ -68,6 +76,7 @@ impl Answer {
     pub fn start(job: Job) -> Result<Self, ApiError> {
         Ok(Self {
             events: job.start()?,
+            called_tools: false,
         })
     }
 
@@ -77,22 +86,66 @@ impl Answer {
             let piece = match self.events.next().await? {
                 Ok(Event::Content(text)) if text.is_empty() => continue,
                 Ok(Event::Content(text)) => Piece::Text(text),
-                Ok(Event::Done(finished)) => Piece::End(Ending::from_finished(&finished)),
+                Ok(Event::ToolCalls(calls)) => {
+                    self.called_tools = true;
+                    Piece::ToolCalls(calls.into_iter().map(tool_call).collect())
+                }
+                Ok(Event::Done(finished)) => {
+                    let mut ending = Ending::from_finished(&finished);
+                    // A turn that called tools and then stopped ended *for*
+                    // the calls, as OpenAI and Anthropic report it.
+                    if self.called_tools && ending.reason == EndReason::Stop {
+                        ending.reason = EndReason::ToolCalls;
+                    }
+                    Piece::End(ending)
+                }
                 Err(e) => return Some(Err(e)),
             };
             return Some(Ok(piece));
         }
     }
 
-    /// Runs to the end; returns the whole text and the ending.
-    pub async fn collect(mut self) -> Result<(String, Ending), ApiError> {
+    /// Runs to the end and gathers everything.
+    pub async fn collect(mut self) -> Result<Collected, ApiError> {
         let mut text = String::new();
+        let mut tool_calls = Vec::new();
         while let Some(piece) = self.next().await {
             match piece? {
                 Piece::Text(t) => text.push_str(&t),
-                Piece::End(ending) => return Ok((text, ending)),
+                Piece::ToolCalls(calls) => tool_calls.extend(calls),
+                Piece::End(ending) => {
+                    return Ok(Collected {
+                        text,
+                        tool_calls,
+                        ending,
+                    })
+                }
             }
         }
         Err(ApiError::internal("generation ended without a result"))
     }
+}
+
+/// A whole answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collected {
+    pub text: String,
+    pub tool_calls: Vec<ToolCall>,
+    pub ending: Ending,
+}
+
+impl Collected {
+    /// The answer of a request that generated nothing (a bare model load).
+    pub fn empty() -> Self {
+        Self {
+            text: String::new(),
+            tool_calls: Vec::new(),
+            ending: Ending::empty(),
+        }
+    }
+}
+
+/// A native call (`{"id","function":{"index","name","arguments"}}`) typed.
+fn tool_call(value: serde_json::Value) -> ToolCall {
+    serde_json::from_value(value).unwrap_or_default()
 }

@@ -105,6 +105,16 @@ pub enum OutputItem {
         role: String,
         content: Vec<OutputContent>,
     },
+    /// A tool call the model made.
+    FunctionCall {
+        /// `fc_…`.
+        id: String,
+        status: String,
+        call_id: String,
+        name: String,
+        /// JSON text of the arguments object.
+        arguments: String,
+    },
 }
 
 /// One part of an output message.
@@ -200,6 +210,18 @@ pub enum ResponseEvent {
         content_index: u32,
         part: OutputContent,
     },
+    #[serde(rename = "response.function_call_arguments.delta")]
+    FunctionCallArgumentsDelta {
+        item_id: String,
+        output_index: u32,
+        delta: String,
+    },
+    #[serde(rename = "response.function_call_arguments.done")]
+    FunctionCallArgumentsDone {
+        item_id: String,
+        output_index: u32,
+        arguments: String,
+    },
     #[serde(rename = "response.output_item.done")]
     OutputItemDone { output_index: u32, item: OutputItem },
     #[serde(rename = "response.completed")]
@@ -226,6 +248,12 @@ impl ResponseEvent {
             ResponseEvent::OutputTextDelta { .. } => "response.output_text.delta",
             ResponseEvent::OutputTextDone { .. } => "response.output_text.done",
             ResponseEvent::ContentPartDone { .. } => "response.content_part.done",
+            ResponseEvent::FunctionCallArgumentsDelta { .. } => {
+                "response.function_call_arguments.delta"
+            }
+            ResponseEvent::FunctionCallArgumentsDone { .. } => {
+                "response.function_call_arguments.done"
+            }
             ResponseEvent::OutputItemDone { .. } => "response.output_item.done",
             ResponseEvent::Completed { .. } => "response.completed",
             ResponseEvent::Failed { .. } => "response.failed",

@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use super::error::{Json, OpenAiError};
 use super::request::{self, Sampling};
-use super::{finish, finish_reason, messages, relay, usage};
-use crate::answer::{Answer, Ending};
+use super::{finish, finish_reason, messages, relay, tool_call, usage, Delta};
+use crate::answer::{Answer, Collected};
 use crate::error::ApiError;
 use crate::generation::json_response;
 use crate::routes::chat::{self, Prepared};
@@ -38,8 +38,8 @@ pub async fn completions(
     };
     let answer = Answer::start(job)?;
     if !req.is_streaming() {
-        let (text, ending) = answer.collect().await?;
-        let body = serde_json::to_value(reply.completion(text, ending)).expect("serializes");
+        let body =
+            serde_json::to_value(reply.completion(answer.collect().await?)).expect("serializes");
         return Ok(json_response(StatusCode::OK, &body));
     }
     let (tx, response) = sse::channel();
@@ -109,7 +109,8 @@ impl Reply {
         }
     }
 
-    fn completion(&self, text: String, ending: Ending) -> ChatCompletion {
+    fn completion(&self, answer: Collected) -> ChatCompletion {
+        let ending = answer.ending;
         ChatCompletion {
             id: self.id.clone(),
             object: "chat.completion".into(),
@@ -120,9 +121,13 @@ impl Reply {
                 index: 0,
                 message: AssistantMessage {
                     role: "assistant".into(),
-                    content: text,
+                    content: answer.text,
                     reasoning: None,
-                    tool_calls: Vec::new(),
+                    tool_calls: answer
+                        .tool_calls
+                        .iter()
+                        .map(|c| tool_call(c, false))
+                        .collect(),
                 },
                 finish_reason: Some(finish_reason(&ending)),
             }],
@@ -154,12 +159,21 @@ impl Reply {
     }
 }
 
-/// Writes the answer as chunks: the role with the first text, the text,
-/// a finish chunk with an empty delta, the usage chunk when asked for, then
-/// `[DONE]`.
+/// Writes the answer as chunks: the role with the first delta, text and
+/// tool-call deltas, a finish chunk with an empty delta, the usage chunk
+/// when asked for, then `[DONE]`.
 async fn stream(answer: Answer, reply: Reply, include_usage: bool, tx: SseSender) {
     let mut role_sent = false;
-    let chunk = |text| reply.delta(text_delta(text, &mut role_sent), None);
+    let chunk = |delta| {
+        let delta = match delta {
+            Delta::Text(text) => text_delta(text, &mut role_sent),
+            Delta::ToolCalls(calls) => ChatDelta {
+                tool_calls: calls.iter().map(|c| tool_call(c, true)).collect(),
+                ..role_delta(&mut role_sent)
+            },
+        };
+        Some(reply.delta(delta, None))
+    };
     let Some(ending) = relay(answer, &tx, chunk).await else {
         return;
     };
@@ -174,13 +188,20 @@ async fn stream(answer: Answer, reply: Reply, include_usage: bool, tx: SseSender
     finish(&tx, &tail).await;
 }
 
-/// A text delta; the first one of a stream also carries the role.
+/// A text delta; the first delta of a stream also carries the role.
 fn text_delta(text: String, role_sent: &mut bool) -> ChatDelta {
+    ChatDelta {
+        content: Some(text),
+        ..role_delta(role_sent)
+    }
+}
+
+/// An empty delta, with the role if none was sent yet.
+fn role_delta(role_sent: &mut bool) -> ChatDelta {
     let role = (!*role_sent).then(|| "assistant".to_string());
     *role_sent = true;
     ChatDelta {
         role,
-        content: Some(text),
         ..ChatDelta::default()
     }
 }

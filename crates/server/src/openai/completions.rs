@@ -14,8 +14,8 @@ use hearth_api::GenerateRequest;
 
 use super::error::{Json, OpenAiError};
 use super::request::{self, Sampling};
-use super::{finish, finish_reason, relay, usage};
-use crate::answer::{Answer, Ending};
+use super::{finish, finish_reason, relay, usage, Delta};
+use crate::answer::{Answer, Collected, Ending};
 use crate::generation::json_response;
 use crate::routes::generate::{self, Prepared};
 use crate::sse::{self, SseSender};
@@ -34,11 +34,12 @@ pub async fn completions(
         Prepared::Done(_) => None,
     };
     if !req.is_streaming() {
-        let (text, ending) = match answer {
+        let done = match answer {
             Some(answer) => answer.collect().await?,
-            None => (String::new(), Ending::empty()),
+            None => Collected::empty(),
         };
-        let body = serde_json::to_value(reply.complete(text, ending)).expect("serializes");
+        let body =
+            serde_json::to_value(reply.complete(done.text, done.ending)).expect("serializes");
         return Ok(json_response(StatusCode::OK, &body));
     }
     let (tx, response) = sse::channel();
@@ -139,7 +140,11 @@ async fn stream(answer: Option<Answer>, reply: Reply, include_usage: bool, tx: S
     }
     let ending = match answer {
         Some(answer) => {
-            let chunk = |text| reply.object(vec![reply.choice(text, None)], None);
+            // No tools are offered to a completion, so only text arrives.
+            let chunk = |delta| match delta {
+                Delta::Text(text) => Some(reply.object(vec![reply.choice(text, None)], None)),
+                Delta::ToolCalls(_) => None,
+            };
             match relay(answer, &tx, chunk).await {
                 Some(ending) => ending,
                 None => return,

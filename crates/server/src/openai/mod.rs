@@ -14,49 +14,80 @@ pub mod models;
 mod request;
 pub mod responses;
 
-use hearth_api::openai::{FinishReason, Usage};
+use hearth_api::openai::{ChatToolCall, ChatToolCallFunction, FinishReason, Usage};
+use hearth_api::ToolCall;
 use serde::Serialize;
 
 use crate::answer::{Answer, EndReason, Ending, Piece};
 use crate::error::ApiError;
 use crate::sse::SseSender;
 
-/// OpenAI's finish reason for an ending (tool calls will map here too).
+/// OpenAI's finish reason for an ending.
 fn finish_reason(ending: &Ending) -> FinishReason {
     match ending.reason {
         EndReason::Stop => FinishReason::Stop,
         EndReason::Length => FinishReason::Length,
+        EndReason::ToolCalls => FinishReason::ToolCalls,
     }
+}
+
+/// A native tool call in OpenAI's shape: `type: "function"` and the
+/// arguments as JSON *text* (C-147).
+fn tool_call(call: &ToolCall, with_index: bool) -> ChatToolCall {
+    ChatToolCall {
+        id: call.id.clone(),
+        index: with_index.then_some(call.function.index),
+        kind: "function".into(),
+        function: ChatToolCallFunction {
+            name: call.function.name.clone(),
+            arguments: serde_json::Value::String(
+                serde_json::Value::Object(call.function.arguments.clone()).to_string(),
+            ),
+        },
+    }
+}
+
+/// What a stream passes on between its start and its end.
+enum Delta {
+    Text(String),
+    ToolCalls(Vec<ToolCall>),
 }
 
 fn usage(ending: &Ending) -> Usage {
     Usage::new(ending.prompt_tokens, ending.completion_tokens)
 }
 
-/// Sends each text piece as `data: chunk(text)` and returns the ending.
+/// Sends each piece as `data: chunk(piece)` (nothing when `chunk` says
+/// `None`) and returns the ending.
 /// `None` means the stream ends here: the client left (dropping the answer
 /// cancels the generation) or the generation failed, which was sent as an
 /// error event (so no `[DONE]` follows, as OpenAI's SDKs expect).
 async fn relay<T: Serialize>(
     mut answer: Answer,
     tx: &SseSender,
-    mut chunk: impl FnMut(String) -> T,
+    mut chunk: impl FnMut(Delta) -> Option<T>,
 ) -> Option<Ending> {
     loop {
-        let failure = match answer.next().await {
-            Some(Ok(Piece::Text(text))) => {
-                if !tx.data(&chunk(text)).await {
-                    return None;
-                }
-                continue;
-            }
+        let delta = match answer.next().await {
+            Some(Ok(Piece::Text(text))) => Delta::Text(text),
+            Some(Ok(Piece::ToolCalls(calls))) => Delta::ToolCalls(calls),
             Some(Ok(Piece::End(ending))) => return Some(ending),
-            Some(Err(e)) => e,
-            None => ApiError::internal("generation ended without a result"),
+            Some(Err(e)) => return fail(tx, &e).await,
+            None => {
+                return fail(tx, &ApiError::internal("generation ended without a result")).await
+            }
         };
-        let _ = tx.data(&error::envelope(&failure, None)).await;
-        return None;
+        if let Some(c) = chunk(delta) {
+            if !tx.data(&c).await {
+                return None;
+            }
+        }
     }
+}
+
+async fn fail(tx: &SseSender, e: &ApiError) -> Option<Ending> {
+    let _ = tx.data(&error::envelope(e, None)).await;
+    None
 }
 
 /// Sends the closing chunks, then `[DONE]`.
