@@ -12,6 +12,7 @@
 //! answers in their own shapes, as SSE when streamed ([`sse`]).
 
 mod answer;
+mod anthropic;
 mod body;
 pub mod config;
 mod error;
@@ -114,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(openai::models::list))
         .route("/v1/models/{model}", get(openai::models::retrieve))
         .route("/v1/responses", post(openai::responses::create))
+        .route("/v1/messages", post(anthropic::messages))
         .route(
             "/api/blobs/{digest}",
             head(routes::blobs::head)

@@ -37,6 +37,10 @@ pub struct MessagesRequest {
     pub thinking: Option<Value>,
     #[serde(default)]
     pub metadata: Option<Value>,
+    /// `{"format": {"type": "json_schema", "schema": {...}}}` asks for
+    /// structured output.
+    #[serde(default)]
+    pub output_config: Option<Value>,
 }
 
 impl MessagesRequest {
@@ -148,7 +152,15 @@ pub struct MessageResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum OutputBlock {
-    Text { text: String },
+    Text {
+        text: String,
+    },
+    /// A tool call; `input` is the arguments object.
+    ToolUse {
+        id: String,
+        name: String,
+        input: Value,
+    },
 }
 
 /// Why the answer ended.

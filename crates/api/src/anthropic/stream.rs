@@ -59,7 +59,13 @@ impl StreamEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BlockDelta {
-    TextDelta { text: String },
+    TextDelta {
+        text: String,
+    },
+    /// A piece of a `tool_use` block's input, as JSON text.
+    InputJsonDelta {
+        partial_json: String,
+    },
 }
 
 /// The message-level change of `message_delta`.
