@@ -95,6 +95,34 @@ async fn stream_events_in_order() {
 }
 
 #[tokio::test]
+async fn stop_sequences_are_reported() {
+    let s = with_tiny().await;
+    let (_, whole) = s.post("/v1/messages", request(12)).await;
+    let text = whole["content"][0]["text"].as_str().unwrap().to_string();
+    // A piece from the middle of the greedy answer stops it right there.
+    let start = text.char_indices().nth(3).map_or(0, |(i, _)| i);
+    let stop: String = text[start..].chars().take(2).collect();
+    let before = &text[..text.find(&stop).unwrap()];
+    let mut req = request(12);
+    req["stop_sequences"] = json!([stop]);
+    let (status, body) = s.post("/v1/messages", req.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["stop_reason"], "stop_sequence",
+        "{body} (stop {stop:?})"
+    );
+    assert_eq!(body["stop_sequence"], stop.as_str());
+    assert_eq!(body["content"][0]["text"], before);
+
+    req["stream"] = json!(true);
+    let (_, _, streamed) = s.post_text("/v1/messages", req).await;
+    let events = sse::parse(&streamed);
+    let delta = &events[events.len() - 2].data["delta"];
+    assert_eq!(delta["stop_reason"], "stop_sequence");
+    assert_eq!(delta["stop_sequence"], stop.as_str());
+}
+
+#[tokio::test]
 async fn tool_use_from_a_forced_call() {
     let s = with_tiny().await;
     let template = r#"{{- range .Messages }}<|im_start|>{{ .Role }}

@@ -22,11 +22,14 @@ pub enum EndReason {
 }
 
 /// The end of an answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ending {
     pub reason: EndReason,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
+    /// The stop string that ended the answer (a request's or the
+    /// template's), if one did.
+    pub stop_sequence: Option<String>,
 }
 
 impl Ending {
@@ -36,6 +39,7 @@ impl Ending {
             reason: EndReason::Stop,
             prompt_tokens: 0,
             completion_tokens: 0,
+            stop_sequence: None,
         }
     }
 
@@ -48,6 +52,7 @@ impl Ending {
             reason,
             prompt_tokens: u64::from(f.completion.prompt_eval_count),
             completion_tokens: u64::from(f.completion.eval_count),
+            stop_sequence: f.completion.stop_sequence.clone(),
         }
     }
 }

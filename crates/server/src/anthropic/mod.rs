@@ -42,7 +42,7 @@ pub async fn messages(
         Prepared::Done(_) => return Err(ApiError::internal("nothing to generate").into()),
     };
     let answer = Answer::start(job)?;
-    let head = Head::new(&req.model);
+    let head = Head::new(&req);
     if !req.is_streaming() {
         let body = serde_json::to_value(head.message(answer.collect().await?)).expect("serializes");
         return Ok(json_response(StatusCode::OK, &body));
@@ -52,18 +52,37 @@ pub async fn messages(
     Ok(response)
 }
 
-/// The id and model every form of one answer carries.
+/// The id and model every form of one answer carries, and the request's
+/// stop sequences (to tell them from the template's own stops).
 struct Head {
     id: String,
     model: String,
+    stop_sequences: Vec<String>,
 }
 
 impl Head {
-    fn new(model: &str) -> Self {
+    fn new(req: &MessagesRequest) -> Self {
         Self {
             id: ids::new("msg_"),
-            model: model.to_string(),
+            model: req.model.clone(),
+            stop_sequences: req.stop_sequences.clone(),
         }
+    }
+
+    /// Why the answer ended, and the request's stop sequence that ended
+    /// it, if one did.
+    fn stop(&self, ending: &Ending) -> (StopReason, Option<String>) {
+        let sequence = ending
+            .stop_sequence
+            .clone()
+            .filter(|s| ending.reason == EndReason::Stop && self.stop_sequences.contains(s));
+        let reason = match ending.reason {
+            _ if sequence.is_some() => StopReason::StopSequence,
+            EndReason::Stop => StopReason::EndTurn,
+            EndReason::Length => StopReason::MaxTokens,
+            EndReason::ToolCalls => StopReason::ToolUse,
+        };
+        (reason, sequence)
     }
 
     /// The message: its content blocks (text, then tool calls), the stop
@@ -74,8 +93,10 @@ impl Head {
             content.push(OutputBlock::Text { text: answer.text });
         }
         content.extend(answer.tool_calls.iter().map(tool_use));
+        let (reason, sequence) = self.stop(&answer.ending);
         MessageResponse {
-            stop_reason: Some(stop_reason(&answer.ending)),
+            stop_reason: Some(reason),
+            stop_sequence: sequence,
             ..self.start(content, usage(&answer.ending))
         }
     }
@@ -94,14 +115,6 @@ impl Head {
     }
 }
 
-fn stop_reason(ending: &Ending) -> StopReason {
-    match ending.reason {
-        EndReason::Stop => StopReason::EndTurn,
-        EndReason::Length => StopReason::MaxTokens,
-        EndReason::ToolCalls => StopReason::ToolUse,
-    }
-}
-
 fn usage(ending: &Ending) -> MessageUsage {
     MessageUsage {
         input_tokens: ending.prompt_tokens,
@@ -115,5 +128,44 @@ fn tool_use(call: &ToolCall) -> OutputBlock {
         id: call.id.clone(),
         name: call.function.name.clone(),
         input: Value::Object(call.function.arguments.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ending(reason: EndReason, stop: Option<&str>) -> Ending {
+        Ending {
+            reason,
+            prompt_tokens: 1,
+            completion_tokens: 1,
+            stop_sequence: stop.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn only_the_request_s_stop_sequences_count() {
+        let req: MessagesRequest =
+            serde_json::from_value(serde_json::json!({"model": "m", "stop_sequences": ["END"]}))
+                .unwrap();
+        let head = Head::new(&req);
+        assert_eq!(
+            head.stop(&ending(EndReason::Stop, Some("END"))),
+            (StopReason::StopSequence, Some("END".to_string()))
+        );
+        // A template's own stop (or an end-of-turn token) ends the turn.
+        assert_eq!(
+            head.stop(&ending(EndReason::Stop, Some("<|im_end|>"))),
+            (StopReason::EndTurn, None)
+        );
+        assert_eq!(
+            head.stop(&ending(EndReason::Length, None)),
+            (StopReason::MaxTokens, None)
+        );
+        assert_eq!(
+            head.stop(&ending(EndReason::ToolCalls, None)),
+            (StopReason::ToolUse, None)
+        );
     }
 }

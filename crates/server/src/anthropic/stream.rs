@@ -11,7 +11,7 @@ use hearth_api::ToolCall;
 use serde_json::{json, Value};
 
 use super::error;
-use super::{stop_reason, Head};
+use super::Head;
 use crate::answer::{Answer, Ending, Piece};
 use crate::error::ApiError;
 use crate::sse::SseSender;
@@ -21,11 +21,12 @@ use crate::sse::SseSender;
 pub async fn write(mut answer: Answer, head: Head, tx: SseSender) {
     let mut w = Writer {
         tx,
+        head,
         blocks: 0,
         text_open: false,
     };
     let start = StreamEvent::MessageStart {
-        message: Box::new(head.start(Vec::new(), MessageUsage::default())),
+        message: Box::new(w.head.start(Vec::new(), MessageUsage::default())),
     };
     if !(w.send(start).await && w.send(StreamEvent::Ping).await) {
         return;
@@ -46,6 +47,7 @@ pub async fn write(mut answer: Answer, head: Head, tx: SseSender) {
 
 struct Writer {
     tx: SseSender,
+    head: Head,
     /// Blocks opened so far; the next block's index.
     blocks: u32,
     text_open: bool,
@@ -136,10 +138,11 @@ impl Writer {
         if !self.close_text().await {
             return;
         }
+        let (reason, sequence) = self.head.stop(ending);
         let delta = StreamEvent::MessageDelta {
             delta: MessageDelta {
-                stop_reason: Some(stop_reason(ending)),
-                stop_sequence: None,
+                stop_reason: Some(reason),
+                stop_sequence: sequence,
             },
             usage: DeltaUsage {
                 input_tokens: ending.prompt_tokens,
