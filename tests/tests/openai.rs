@@ -266,6 +266,17 @@ async fn chat_tool_calls_round_trip() {
         serde_json::from_str(call["function"]["arguments"].as_str().unwrap()).unwrap();
     assert!(args["city"].is_string());
 
+    // tool_choice "none" hides the tools: the same text is only text.
+    let mut hidden = req.clone();
+    hidden["tool_choice"] = json!("none");
+    let (status, body) = s.post("/v1/chat/completions", hidden).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["choices"][0]["finish_reason"], "stop", "{body}");
+    assert!(
+        body["choices"][0]["message"].get("tool_calls").is_none(),
+        "{body}"
+    );
+
     // Streamed: the calls arrive as a delta with index, id and type.
     let mut streamed = req.clone();
     streamed["stream"] = json!(true);

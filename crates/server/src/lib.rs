@@ -27,6 +27,7 @@ mod sse;
 mod stream;
 mod templates;
 mod time;
+mod tool_choice;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use hearth_api::{ChatRequest, Message, Tool, ToolCall, ToolCallFunction, ToolFun
 use serde_json::{json, Map, Value};
 
 use crate::error::ApiError;
+use crate::tool_choice::ToolChoice;
 
 /// The native request. `thinking` is dropped: no model served here
 /// thinks, and Anthropic's layer in Ollama drops it silently for such
@@ -153,18 +154,10 @@ fn output_format(req: &MessagesRequest) -> Option<Value> {
         .then(|| format.get("schema").cloned().unwrap_or(json!("json")))
 }
 
-/// Tools in native shape; none when `tool_choice` is `{"type":"none"}`.
+/// Tools in native shape, narrowed by `tool_choice`.
 fn tools(req: &MessagesRequest) -> Vec<Tool> {
-    let none = req
-        .tool_choice
-        .as_ref()
-        .and_then(|c| c.get("type"))
-        .and_then(Value::as_str)
-        == Some("none");
-    if none {
-        return Vec::new();
-    }
-    req.tools
+    let tools = req
+        .tools
         .iter()
         .map(|t| Tool {
             kind: "function".into(),
@@ -175,7 +168,8 @@ fn tools(req: &MessagesRequest) -> Vec<Tool> {
                 parameters: t.input_schema.clone(),
             },
         })
-        .collect()
+        .collect();
+    ToolChoice::anthropic(req.tool_choice.as_ref()).apply(tools)
 }
 
 /// Native options: only what the request sets (Anthropic has no defaults

@@ -12,7 +12,6 @@ use hearth_api::openai::{
     ChatCompletionRequest, ChatDelta, FinishReason, Usage, SYSTEM_FINGERPRINT,
 };
 use hearth_api::ChatRequest;
-use serde_json::Value;
 
 use super::error::{Json, OpenAiError};
 use super::request::{self, Sampling};
@@ -22,6 +21,7 @@ use crate::error::ApiError;
 use crate::generation::json_response;
 use crate::routes::chat::{self, Prepared};
 use crate::sse::{self, SseSender};
+use crate::tool_choice::ToolChoice;
 use crate::{ids, AppState};
 
 pub async fn completions(
@@ -76,21 +76,12 @@ fn to_native(req: &ChatCompletionRequest) -> Result<ChatRequest, OpenAiError> {
         model: req.model.clone(),
         messages: messages::to_native(&req.messages)?,
         format: request::format(req.response_format.as_ref())?,
-        tools: offered_tools(req),
+        tools: ToolChoice::openai_chat(req.tool_choice.as_ref()).apply(req.tools.clone()),
         options: Some(sampling.options()),
         think: request::think(effort)?,
         stream: Some(false),
         ..ChatRequest::default()
     })
-}
-
-/// The tools the template renders: none when `tool_choice` is `"none"`, so
-/// the model is not told about tools it may not call.
-fn offered_tools(req: &ChatCompletionRequest) -> Vec<hearth_api::Tool> {
-    match &req.tool_choice {
-        Some(Value::String(s)) if s == "none" => Vec::new(),
-        _ => req.tools.clone(),
-    }
 }
 
 /// What every object of one reply shares: id, time and model.

@@ -12,6 +12,7 @@ use super::super::error::OpenAiError;
 use super::super::messages::image;
 use super::super::request::{self, Sampling};
 use crate::error::ApiError;
+use crate::tool_choice::ToolChoice;
 
 pub fn empty_input() -> ApiError {
     ApiError::bad_request("input is required")
@@ -183,12 +184,11 @@ fn text_format(req: &ResponsesRequest) -> Result<Option<Value>, ApiError> {
 }
 
 /// Function tools in native shape; other tool kinds (web search, …) need
-/// services this server does not have and are left out.
+/// services this server does not have and are left out; `tool_choice`
+/// narrows the rest.
 fn tools(req: &ResponsesRequest) -> Vec<Tool> {
-    if req.tool_choice.as_ref().and_then(Value::as_str) == Some("none") {
-        return Vec::new();
-    }
-    req.tools
+    let tools = req
+        .tools
         .iter()
         .filter(|t| t.get("type").and_then(Value::as_str) == Some("function"))
         .map(|t| Tool {
@@ -204,5 +204,6 @@ fn tools(req: &ResponsesRequest) -> Vec<Tool> {
                 parameters: t.get("parameters").cloned().unwrap_or(Value::Null),
             },
         })
-        .collect()
+        .collect();
+    ToolChoice::responses(req.tool_choice.as_ref()).apply(tools)
 }
