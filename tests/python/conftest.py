@@ -46,6 +46,7 @@ CLIENT_TIMEOUT_S = 120.0
 LOG_TAIL_CHARS = 20_000
 
 TINY_MODEL = "tiny:latest"
+TINY_EMBED_MODEL = "tiny-embed:latest"
 GEMMA_MODEL = "gemma3:270m"
 GEMMA_FILE_NAME = "gemma-3-270m-q4_k_m.gguf"
 
@@ -236,6 +237,14 @@ def tiny_model(client, tiny_gguf: Path) -> str:
     """Name of the model created from the tiny GGUF: 'tiny:latest'."""
     _create_from_gguf(client, "tiny", tiny_gguf, parameters={"num_thread": 1})
     return TINY_MODEL
+
+
+@pytest.fixture(scope="session")
+def tiny_embed_model(client, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """'tiny-embed:latest': the tiny GGUF made with --embedding (mean pooling)."""
+    path = _make_tiny_gguf(tmp_path_factory.mktemp("tiny-embed") / "tiny-embed.gguf", "--embedding")
+    _create_from_gguf(client, "tiny-embed", path, parameters={"num_thread": 1})
+    return TINY_EMBED_MODEL
 
 
 def _gemma_path() -> Path:

@@ -2,7 +2,8 @@
 
 Everything runs on the tiny random-weight llama model from
 scripts/make_tiny_gguf.py (created as `tiny:latest`), except the tests marked
-`gemma`, which need the real Gemma 3 270M GGUF and are skipped without it.
+`gemma`, which need the real Gemma 3 270M GGUF and are skipped without it,
+and the embedding tests, which use its `--embedding` variant (`tiny-embed`).
 Fixtures live in conftest.py; see its docstring for how to run these.
 
 The tiny model's output rows for control and byte tokens are zero, so greedy
@@ -12,6 +13,7 @@ num_predict and ends with done_reason "length".
 
 from __future__ import annotations
 
+import math
 import re
 
 import ollama
@@ -187,6 +189,63 @@ def test_seeded_sampling_is_reproducible(client: ollama.Client, tiny_model: str)
     assert first.done is True and second.done is True
     assert first.response == second.response
     assert first.eval_count == second.eval_count
+
+
+def test_generate_logprobs(client: ollama.Client, tiny_model: str) -> None:
+    resp = client.generate(
+        model=tiny_model,
+        prompt="Hello",
+        options={**GREEDY, "num_predict": 5},
+        logprobs=True,
+        top_logprobs=2,
+    )
+    assert resp.logprobs is not None and len(resp.logprobs) == resp.eval_count == 5
+    assert "".join(lp.token for lp in resp.logprobs) == resp.response
+    for lp in resp.logprobs:
+        assert lp.logprob <= 0
+        assert lp.top_logprobs is not None and len(lp.top_logprobs) == 2
+        assert lp.top_logprobs[0].token == lp.token  # greedy picks the most likely
+
+
+def test_chat_logprobs_streamed(client: ollama.Client, tiny_model: str) -> None:
+    chunks = list(
+        client.chat(
+            model=tiny_model,
+            messages=[{"role": "user", "content": "Hi"}],
+            options={**GREEDY, "num_predict": 4},
+            logprobs=True,
+            stream=True,
+        )
+    )
+    entries = [lp for c in chunks for lp in (c.logprobs or [])]
+    assert len(entries) == 4
+    assert "".join(lp.token for lp in entries) == "".join(c.message.content or "" for c in chunks)
+
+
+def test_embed(client: ollama.Client, tiny_embed_model: str) -> None:
+    inputs = ["The fire in the hearth", "warm bread", "The fire in the hearth"]
+    resp = client.embed(model=tiny_embed_model, input=inputs)
+    assert resp.model == tiny_embed_model
+    assert len(resp.embeddings) == 3
+    for v in resp.embeddings:
+        assert len(v) == 128
+        assert math.isclose(math.sqrt(sum(x * x for x in v)), 1.0, abs_tol=1e-4)
+    assert max(abs(a - b) for a, b in zip(resp.embeddings[0], resp.embeddings[2])) < 1e-3
+    assert resp.prompt_eval_count is not None and resp.prompt_eval_count >= 3
+    assert resp.total_duration is not None and resp.total_duration > 0
+
+    cut = client.embed(model=tiny_embed_model, input="warm bread", dimensions=8)
+    assert len(cut.embeddings) == 1 and len(cut.embeddings[0]) == 8
+
+    legacy = client.embeddings(model=tiny_embed_model, prompt="warm bread")
+    assert len(legacy.embedding) == 128
+
+
+def test_embed_refused_by_completion_model(client: ollama.Client, tiny_model: str) -> None:
+    with pytest.raises(ollama.ResponseError) as info:
+        client.embed(model=tiny_model, input="hi")
+    assert info.value.status_code == 501, str(info.value)
+    assert "does not support embeddings" in str(info.value)
 
 
 @pytest.mark.gemma

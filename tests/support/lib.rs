@@ -54,18 +54,28 @@ fn python() -> PathBuf {
 /// generated once per test process.
 pub fn tiny_gguf() -> &'static Path {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        let dir = std::env::temp_dir().join(format!("hearth-e2e-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        let out = dir.join("tiny.gguf");
-        let status = Command::new(python())
-            .arg(root().join("scripts/make_tiny_gguf.py"))
-            .arg(&out)
-            .status()
-            .expect("run make_tiny_gguf.py");
-        assert!(status.success(), "make_tiny_gguf.py failed");
-        out
-    })
+    PATH.get_or_init(|| make_tiny_gguf("tiny.gguf", &[]))
+}
+
+/// The tiny GGUF as an embedding model (`--embedding`: mean pooling),
+/// generated once per test process.
+pub fn tiny_embed_gguf() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| make_tiny_gguf("tiny-embed.gguf", &["--embedding"]))
+}
+
+fn make_tiny_gguf(file: &str, args: &[&str]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hearth-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = dir.join(file);
+    let status = Command::new(python())
+        .arg(root().join("scripts/make_tiny_gguf.py"))
+        .arg(&out)
+        .args(args)
+        .status()
+        .expect("run make_tiny_gguf.py");
+    assert!(status.success(), "make_tiny_gguf.py failed");
+    out
 }
 
 /// The cached Gemma 3 270M file, if `make test-model` fetched it.
@@ -177,9 +187,15 @@ impl Server {
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> (u16, Value) {
-        let resp = req.send().await.expect("request");
+        let resp = req
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e:?}"));
         let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
+        let text = resp
+            .text()
+            .await
+            .unwrap_or_else(|e| panic!("reading the body failed: {e:?}"));
         let value = if text.is_empty() {
             Value::Null
         } else {
@@ -254,6 +270,18 @@ impl Server {
     pub async fn create_tiny(&self, name: &str) {
         let (status, body) = self
             .create_from_file(name, tiny_gguf(), json!({"parameters": {"num_thread": 1}}))
+            .await;
+        assert_eq!(status, 200, "create {name}: {body}\n{}", self.log());
+    }
+
+    /// Creates `name` from the tiny embedding GGUF with one thread.
+    pub async fn create_tiny_embed(&self, name: &str) {
+        let (status, body) = self
+            .create_from_file(
+                name,
+                tiny_embed_gguf(),
+                json!({"parameters": {"num_thread": 1}}),
+            )
             .await;
         assert_eq!(status, 200, "create {name}: {body}\n{}", self.log());
     }

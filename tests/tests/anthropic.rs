@@ -123,6 +123,52 @@ async fn stop_sequences_are_reported() {
 }
 
 #[tokio::test]
+async fn thinking_blocks() {
+    let s = with_tiny().await;
+    let template = "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n{{ if .Think }}<think>\n{{ end }}";
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "thinker", "from": "tiny", "template": template, "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut req = request(6);
+    req["model"] = json!("thinker");
+    let (status, body) = s.post("/v1/messages", req.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let thinking = body["content"][0]["thinking"].as_str().unwrap();
+    assert_eq!(body["content"][0]["type"], "thinking", "{body}");
+    assert!(!thinking.is_empty());
+
+    let mut streamed = req.clone();
+    streamed["stream"] = json!(true);
+    let (_, _, text) = s.post_text("/v1/messages", streamed).await;
+    let events = sse::parse(&text);
+    assert_eq!(
+        events[2].data["content_block"]["type"], "thinking",
+        "{text}"
+    );
+    let deltas: String = events
+        .iter()
+        .filter(|e| e.data["delta"]["type"] == "thinking_delta")
+        .map(|e| e.data["delta"]["thinking"].as_str().unwrap())
+        .collect();
+    assert_eq!(deltas, thinking);
+    assert_eq!(events.last().unwrap().data["type"], "message_stop");
+
+    // `thinking: disabled` turns it off; asking a non-thinking model to
+    // think is not an error.
+    let mut off = req;
+    off["thinking"] = json!({"type": "disabled"});
+    let (_, body) = s.post("/v1/messages", off).await;
+    assert_eq!(body["content"][0]["type"], "text", "{body}");
+    let mut on = request(2);
+    on["thinking"] = json!({"type": "enabled", "budget_tokens": 1024});
+    assert_eq!(s.post("/v1/messages", on).await.0, 200);
+}
+
+#[tokio::test]
 async fn tool_use_from_a_forced_call() {
     let s = with_tiny().await;
     let template = r#"{{- range .Messages }}<|im_start|>{{ .Role }}

@@ -319,3 +319,28 @@ async fn client_disconnect_cancels_generation() {
     assert_eq!(status, 200, "{body}");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+#[tokio::test]
+async fn images_are_checked() {
+    let s = with_tiny().await;
+    let (status, body) = s
+        .post(
+            "/api/generate",
+            json!({"model": "tiny", "prompt": "x", "images": ["data:image/png;base64,AAAA"]}),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (400, json!({"error": "illegal base64 data at input byte 4"}))
+    );
+    let (status, body) = s
+        .post("/api/chat", json!({"model": "tiny", "messages": [{"role": "user", "content": "x", "images": ["iVBORw0KGgo="]}]}))
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "registry.ollama.ai/library/tiny:latest does not support vision"})
+        )
+    );
+}

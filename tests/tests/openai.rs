@@ -70,14 +70,129 @@ async fn chat_completion_shape_and_usage() {
 
     // Content parts, a system message, the newer token-limit name and
     // array stops all translate.
-    let req = json!({"model": "tiny", "max_completion_tokens": 3, "temperature": 0, "stop": ["zzz", 1],
+    let mut req = json!({"model": "tiny", "max_completion_tokens": 3, "temperature": 0, "stop": ["zzz", 1],
         "seed": 7, "presence_penalty": 0.5, "n": 1,
         "messages": [{"role": "system", "content": "Be brief."},
-                     {"role": "user", "content": [{"type": "text", "text": "Hello"},
-                         {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]}]});
-    let (status, body) = s.post("/v1/chat/completions", req).await;
+                     {"role": "user", "content": [{"type": "text", "text": "Hello"}, {"type": "text", "text": "there"}]}]});
+    let (status, body) = s.post("/v1/chat/completions", req.clone()).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["usage"]["completion_tokens"], 3);
+
+    // A base64 image reaches the native checks: the tiny model cannot see.
+    req["messages"][1]["content"][1] =
+        json!({"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}});
+    let (status, body) = s.post("/v1/chat/completions", req).await;
+    assert_eq!(status, 400, "{body}");
+    assert_openai_error(
+        &body,
+        "invalid_request_error",
+        "registry.ollama.ai/library/tiny:latest does not support vision",
+    );
+}
+
+/// A model whose template opens a `<think>` block: everything the tiny
+/// model generates after it is reasoning.
+const THINK_TEMPLATE: &str = "{{- range .Messages }}<|im_start|>{{ .Role }}\n{{ .Content }}<|im_end|>\n{{ end }}<|im_start|>assistant\n{{ if .Think }}<think>\n{{ end }}";
+
+#[tokio::test]
+async fn reasoning_and_logprobs() {
+    let s = with_tiny().await;
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "thinker", "from": "tiny", "template": THINK_TEMPLATE, "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let mut req = chat(6);
+    req["model"] = json!("thinker");
+    let (status, body) = s.post("/v1/chat/completions", req.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let reasoning = body["choices"][0]["message"]["reasoning"]
+        .as_str()
+        .unwrap_or("");
+    assert!(!reasoning.is_empty(), "{body}");
+
+    let mut streamed = req.clone();
+    streamed["stream"] = json!(true);
+    let chunks = openai_stream(&s, "/v1/chat/completions", streamed).await;
+    let text: String = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["delta"]["reasoning"].as_str())
+        .collect();
+    assert_eq!(text, reasoning);
+
+    // The Responses API puts it in a reasoning item before the message.
+    let resp =
+        json!({"model": "thinker", "input": "Hello", "max_output_tokens": 6, "temperature": 0});
+    let (status, body) = s.post("/v1/responses", resp.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["output"][0]["type"], "reasoning", "{body}");
+    assert_eq!(body["output"][0]["summary"][0]["type"], "summary_text");
+    assert_eq!(body["output"][0]["summary"][0]["text"], reasoning);
+    assert_eq!(body["output"][1]["type"], "message", "{body}");
+    let mut streamed = resp;
+    streamed["stream"] = json!(true);
+    let (_, _, text) = s.post_text("/v1/responses", streamed).await;
+    let events = sse::parse(&text);
+    let summary: String = events
+        .iter()
+        .filter(|e| e.data["type"] == "response.reasoning_summary_text.delta")
+        .map(|e| e.data["delta"].as_str().unwrap())
+        .collect();
+    assert_eq!(summary, reasoning);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.data["sequence_number"], i as u64, "{text}");
+    }
+    let done = &events.last().unwrap().data;
+    assert_eq!(done["type"], "response.completed");
+    assert_eq!(done["response"]["output"][0]["type"], "reasoning");
+    assert_eq!(done["response"]["output"][1]["type"], "message");
+
+    // reasoning_effort "none" turns thinking off.
+    let mut off = req;
+    off["reasoning_effort"] = json!("none");
+    let (_, body) = s.post("/v1/chat/completions", off).await;
+    assert!(
+        body["choices"][0]["message"].get("reasoning").is_none(),
+        "{body}"
+    );
+    assert!(!body["choices"][0]["message"]["content"]
+        .as_str()
+        .unwrap()
+        .is_empty());
+
+    // Log probabilities: one entry per token, with the asked alternatives.
+    let mut req = chat(4);
+    req["logprobs"] = json!(true);
+    req["top_logprobs"] = json!(2);
+    let (status, body) = s.post("/v1/chat/completions", req.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let content = body["choices"][0]["logprobs"]["content"]
+        .as_array()
+        .unwrap();
+    assert_eq!(content.len(), 4, "{body}");
+    for entry in content {
+        assert!(entry["token"].is_string() && entry["logprob"].as_f64().unwrap() <= 0.0);
+        assert_eq!(
+            entry["top_logprobs"].as_array().unwrap().len(),
+            2,
+            "{entry}"
+        );
+    }
+    req["stream"] = json!(true);
+    let chunks = openai_stream(&s, "/v1/chat/completions", req).await;
+    let streamed: usize = chunks
+        .iter()
+        .filter_map(|c| c["choices"][0]["logprobs"]["content"].as_array())
+        .map(Vec::len)
+        .sum();
+    assert_eq!(streamed, 4);
+    let (_, body) = s.post("/v1/chat/completions", chat(2)).await;
+    assert!(
+        body["choices"][0].get("logprobs").is_none(),
+        "only when asked: {body}"
+    );
 }
 
 #[tokio::test]

@@ -11,6 +11,8 @@ use hearth_engine::stop::{StopMatcher, StopStep};
 use hearth_engine::{Completion, DoneReason, EngineError, GenerateRequest, TokenSink};
 
 use crate::loaded::LlamaLoaded;
+use crate::logprobs;
+use crate::output::Output;
 use crate::sampler::Sampler;
 use crate::utf8::Utf8Decoder;
 
@@ -39,6 +41,7 @@ pub fn run(
     let eval_started = Instant::now();
     let mut batch = LlamaBatch::new(1, 1);
     let vocab = m.model.vocab();
+    let mut out = Output::new(sink);
 
     let done_reason = loop {
         if eval_count >= budget {
@@ -50,14 +53,19 @@ pub fn run(
         }
         eval_count += 1;
         context.push(token.0);
-        let piece = text.push(&vocab.token_to_piece(token, false, None));
-        match stops.push(&piece) {
+        let bytes = vocab.token_to_piece(token, false, None);
+        if let Some(top) = req.logprobs {
+            out.note(logprobs::of(m, token, &bytes, top));
+        }
+        match stops.push(&text.push(&bytes)) {
             StopStep::Stop(before) => {
-                emit(sink, &before)?;
+                // Log probabilities of the stop string's own tokens go with
+                // the text before it, or nowhere: the stop is not output.
+                out.emit(&before)?;
                 stopped_by_string = true;
                 break DoneReason::Stop;
             }
-            StopStep::Continue(out) => emit(sink, &out)?,
+            StopStep::Continue(piece) => out.emit(&piece)?,
         }
         if m.cached.len() + 1 >= n_ctx as usize {
             break DoneReason::Length;
@@ -66,9 +74,10 @@ pub fn run(
     };
     if !stopped_by_string {
         // Flush what was held back: an unfinished character, a partial stop.
-        let (StopStep::Stop(out) | StopStep::Continue(out)) = stops.push(&text.finish());
-        emit(sink, &out)?;
-        emit(sink, &stops.finish())?;
+        let (StopStep::Stop(rest) | StopStep::Continue(rest)) = stops.push(&text.finish());
+        out.emit(&rest)?;
+        out.emit(&stops.finish())?;
+        out.flush_logprobs()?;
     }
 
     Ok(Completion {
@@ -92,14 +101,6 @@ fn grammar_of(req: &GenerateRequest) -> Result<Option<String>, EngineError> {
         return Ok(Some(gbnf));
     }
     Ok(req.grammar.clone())
-}
-
-fn emit(sink: &mut TokenSink<'_>, text: &str) -> Result<(), EngineError> {
-    if text.is_empty() || sink(text) {
-        Ok(())
-    } else {
-        Err(EngineError::Cancelled)
-    }
 }
 
 fn prompt_tokens(m: &LlamaLoaded, req: &GenerateRequest) -> Result<Vec<LlamaToken>, EngineError> {

@@ -2,12 +2,17 @@
 //!
 //! [`LlamaEngine`] implements [`hearth_engine::Engine`]: it loads GGUF
 //! models, tokenizes, prefills with prompt-prefix reuse, samples and streams
-//! text. It is meant to run inside a runner child process ([`runner`]), so an
+//! text, and pools embeddings. It is meant to run inside a runner child process ([`runner`]), so an
 //! abort inside llama.cpp takes down only that process.
 
 mod backend;
+mod context;
+mod embed;
+mod embed_plan;
 mod generate;
 mod loaded;
+mod logprobs;
+mod output;
 pub mod runner;
 mod sampler;
 mod utf8;

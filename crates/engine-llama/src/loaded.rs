@@ -1,8 +1,5 @@
 //! A loaded model and its context.
 
-use std::num::NonZeroU32;
-
-use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
@@ -13,6 +10,7 @@ use hearth_engine::{
 };
 
 use crate::backend::backend;
+use crate::context::{self, Pooling};
 
 /// A model with one context. The model is leaked on purpose: the context
 /// borrows it for its whole life, and a runner process holds exactly one
@@ -24,6 +22,8 @@ pub struct LlamaLoaded {
     /// next request can reuse the longest common prefix.
     pub(crate) cached: Vec<LlamaToken>,
     pub(crate) n_batch: u32,
+    /// Set for an embedding context: how many sequences one batch holds.
+    pub(crate) embed_seqs: Option<u32>,
     info: ModelInfo,
 }
 
@@ -52,28 +52,15 @@ impl LlamaLoaded {
             .map_err(|e| EngineError::Load(format!("{e} ({})", spec.model_path.display())))?;
         let model: &'static LlamaModel = Box::leak(Box::new(model));
 
-        let n_ctx = spec.num_ctx.clamp(4, model.n_ctx_train().max(4));
-        let threads = threads(spec.num_thread);
-        let n_batch = spec.num_batch.clamp(1, n_ctx);
-        let ctx_params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(n_ctx))
-            .with_n_batch(n_batch)
-            .with_n_ubatch(n_batch.min(512))
-            .with_n_threads(threads)
-            .with_n_threads_batch(threads)
-            // Only the sliding window is kept for SWA layers (Gemma 3):
-            // full-size SWA caches cost ~5x the KV memory for no gain here.
-            .with_swa_full(false);
-        let ctx = model
-            .new_context(backend, ctx_params)
-            .map_err(|e| EngineError::Load(format!("cannot create context: {e}")))?;
+        let (ctx, n_batch, embed_seqs) = new_context(model, spec)?;
         let info = model_info(model, &ctx);
-        tracing::info!(n_ctx = info.n_ctx, threads, path = %spec.model_path.display(), "model loaded");
+        tracing::info!(n_ctx = info.n_ctx, embedding = embed_seqs.is_some(), path = %spec.model_path.display(), "model loaded");
         Ok(Self {
             model,
             ctx,
             cached: Vec::new(),
             n_batch,
+            embed_seqs,
             info,
         })
     }
@@ -96,7 +83,21 @@ impl LoadedModel for LlamaLoaded {
         request: &GenerateRequest,
         sink: &mut TokenSink<'_>,
     ) -> Result<Completion, EngineError> {
+        if self.embed_seqs.is_some() {
+            // An embedding context outputs pooled vectors, not logits.
+            return Err(EngineError::Unsupported(
+                "embedding models cannot generate text".into(),
+            ));
+        }
         crate::generate::run(self, request, sink)
+    }
+
+    fn embed(
+        &mut self,
+        inputs: &[String],
+        truncate: bool,
+    ) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        crate::embed::run(self, inputs, truncate)
     }
 
     fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>, EngineError> {
@@ -121,6 +122,35 @@ impl LoadedModel for LlamaLoaded {
         let bytes = self.model.vocab().detokenize(&tokens, true, false);
         Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
+}
+
+/// The context for `spec`: an embedding context when embeddings are asked
+/// for and the model pools, else a generation context. Returns it with its
+/// batch size and, for embeddings, the sequences one batch holds.
+fn new_context(
+    model: &'static LlamaModel,
+    spec: &LoadSpec,
+) -> Result<(LlamaContext<'static>, u32, Option<u32>), EngineError> {
+    let n_ctx = spec.num_ctx.clamp(4, model.n_ctx_train().max(4));
+    let threads = threads(spec.num_thread);
+    let n_batch = spec.num_batch.clamp(1, n_ctx);
+    // A model without a usable pooling is loaded for generation even when
+    // asked for embeddings; `embed` then says it cannot.
+    let pooling = spec
+        .embedding
+        .then(|| Pooling::declared_by(model))
+        .flatten();
+    let (params, embed_seqs) = match pooling {
+        Some(p) => {
+            let (params, seqs) = context::embedding(n_ctx, threads, p);
+            (params, Some(seqs))
+        }
+        None => (context::generation(n_ctx, n_batch, threads), None),
+    };
+    let ctx = model
+        .new_context(backend(), params)
+        .map_err(|e| EngineError::Load(format!("cannot create context: {e}")))?;
+    Ok((ctx, n_batch, embed_seqs))
 }
 
 /// Threads to use: as asked, else one per core up to 8 (past that, decode

@@ -102,10 +102,11 @@ fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
             if is_cancelled(shared, id) {
                 return;
             }
-            let mut sink = |text: &str| {
+            let mut sink = |text: &str, logprobs| {
                 send(&FromRunner::Token {
                     id,
                     text: text.to_string(),
+                    logprobs,
                 });
                 !is_cancelled(shared, id)
             };
@@ -124,6 +125,18 @@ fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
         },
         ToRunner::Detokenize { id, tokens } => match model.detokenize(&tokens) {
             Ok(text) => FromRunner::Text { id, text },
+            Err(error) => FromRunner::Failed { id, error },
+        },
+        ToRunner::Embed {
+            id,
+            inputs,
+            truncate,
+        } => match model.embed(&inputs, truncate) {
+            Ok((embeddings, prompt_tokens)) => FromRunner::Embeddings {
+                id,
+                embeddings,
+                prompt_tokens,
+            },
             Err(error) => FromRunner::Failed { id, error },
         },
         ToRunner::Cancel { .. } => return,

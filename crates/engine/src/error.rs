@@ -12,6 +12,10 @@ pub enum EngineError {
     /// The request cannot be served as asked (prompt too long, bad grammar…).
     #[error("{0}")]
     InvalidRequest(String),
+    /// The model cannot do what was asked (embeddings from a completion
+    /// model); Ollama answers this with 501.
+    #[error("{0}")]
+    Unsupported(String),
     /// Inference failed part-way.
     #[error("generation failed: {0}")]
     Generate(String),

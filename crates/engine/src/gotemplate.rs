@@ -129,9 +129,12 @@ fn base_context(system: &str, input: &TemplateInput<'_>) -> HashMap<String, Valu
         .map(to_value)
         .unwrap_or(Value::Array(Vec::new()));
     ctx.insert("Tools".into(), tools);
-    ctx.insert("Think".into(), Value::Bool(false));
-    ctx.insert("ThinkLevel".into(), Value::from(""));
-    ctx.insert("IsThinkSet".into(), Value::Bool(false));
+    ctx.insert("Think".into(), Value::Bool(input.think));
+    ctx.insert(
+        "ThinkLevel".into(),
+        Value::from(input.think_level.unwrap_or("")),
+    );
+    ctx.insert("IsThinkSet".into(), Value::Bool(input.think_set));
     ctx.insert("Suffix".into(), Value::from(""));
     ctx
 }
@@ -318,10 +321,8 @@ mod tests {
     fn input(messages: &[Json]) -> TemplateInput<'_> {
         TemplateInput {
             messages,
-            tools: None,
             add_generation_prompt: true,
-            bos_token: "",
-            eos_token: "",
+            ..TemplateInput::default()
         }
     }
 

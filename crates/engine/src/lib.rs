@@ -10,15 +10,18 @@
 
 pub mod error;
 pub mod gotemplate;
+pub mod logprob;
 pub mod protocol;
 pub mod request;
 pub mod runner;
 pub mod spec;
 pub mod stop;
 pub mod template;
+pub mod thinking;
 pub mod tools;
 
 pub use error::EngineError;
+pub use logprob::TokenLogprob;
 pub use request::{Completion, DoneReason, GenerateRequest, Sampling};
 pub use spec::{LoadSpec, ModelInfo};
 
@@ -28,9 +31,11 @@ pub trait Engine {
     fn load(&self, spec: &LoadSpec) -> Result<Box<dyn LoadedModel>, EngineError>;
 }
 
-/// What a generation reports while it runs. Returning `false` from the sink
-/// cancels the generation (the client went away).
-pub type TokenSink<'a> = dyn FnMut(&str) -> bool + 'a;
+/// What a generation reports while it runs: a piece of text and the log
+/// probabilities of the tokens behind it (empty unless the request asked).
+/// Returning `false` from the sink cancels the generation (the client went
+/// away).
+pub type TokenSink<'a> = dyn FnMut(&str, Vec<TokenLogprob>) -> bool + 'a;
 
 /// A model loaded with a context, ready to generate. Used from one thread.
 pub trait LoadedModel: Send {
@@ -38,12 +43,24 @@ pub trait LoadedModel: Send {
     fn info(&self) -> ModelInfo;
 
     /// Runs one generation, calling `sink` with each piece of text as soon
-    /// as it is safe to emit (complete UTF-8, not part of a stop string).
+    /// as it is safe to emit (complete UTF-8, not part of a stop string),
+    /// with the log probabilities of its tokens when asked.
     fn generate(
         &mut self,
         request: &GenerateRequest,
         sink: &mut TokenSink<'_>,
     ) -> Result<Completion, EngineError>;
+
+    /// Embeds each input into one pooled vector, in input order, and
+    /// returns the vectors with the number of tokens evaluated. An input
+    /// longer than the context is cut to fit when `truncate` is set, else
+    /// refused. Models without pooling refuse with
+    /// [`EngineError::Unsupported`].
+    fn embed(
+        &mut self,
+        inputs: &[String],
+        truncate: bool,
+    ) -> Result<(Vec<Vec<f32>>, u32), EngineError>;
 
     /// Turns text into token ids.
     fn tokenize(&self, text: &str, add_special: bool) -> Result<Vec<i32>, EngineError>;

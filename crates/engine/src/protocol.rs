@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Completion, EngineError, GenerateRequest, ModelInfo};
+use crate::{Completion, EngineError, GenerateRequest, ModelInfo, TokenLogprob};
 
 /// Server → runner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -28,6 +28,12 @@ pub enum ToRunner {
         id: u64,
         tokens: Vec<i32>,
     },
+    /// One pooled vector per input; answered by `Embeddings`.
+    Embed {
+        id: u64,
+        inputs: Vec<String>,
+        truncate: bool,
+    },
 }
 
 /// Runner → server.
@@ -45,6 +51,9 @@ pub enum FromRunner {
     Token {
         id: u64,
         text: String,
+        /// The log probabilities of the tokens behind `text`, when asked.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        logprobs: Vec<TokenLogprob>,
     },
     Done {
         id: u64,
@@ -62,6 +71,13 @@ pub enum FromRunner {
         id: u64,
         text: String,
     },
+    /// The vectors of an `Embed`, in input order. Never NaN or infinite:
+    /// JSON cannot carry those, so the runner refuses them instead.
+    Embeddings {
+        id: u64,
+        embeddings: Vec<Vec<f32>>,
+        prompt_tokens: u32,
+    },
 }
 
 impl FromRunner {
@@ -73,7 +89,8 @@ impl FromRunner {
             | FromRunner::Done { id, .. }
             | FromRunner::Failed { id, .. }
             | FromRunner::Tokens { id, .. }
-            | FromRunner::Text { id, .. } => Some(*id),
+            | FromRunner::Text { id, .. }
+            | FromRunner::Embeddings { id, .. } => Some(*id),
         }
     }
 
@@ -96,5 +113,22 @@ mod tests {
             serde_json::from_str(r#"{"type":"token","id":3,"text":"hi"}"#).unwrap();
         assert_eq!(back.id(), Some(3));
         assert!(!back.is_final());
+    }
+
+    #[test]
+    fn embeddings_round_trip_and_end_their_request() {
+        let msg = FromRunner::Embeddings {
+            id: 4,
+            embeddings: vec![vec![0.25, -1.5]],
+            prompt_tokens: 3,
+        };
+        let line = serde_json::to_string(&msg).unwrap();
+        let back: FromRunner = serde_json::from_str(&line).unwrap();
+        assert_eq!(back.id(), Some(4));
+        assert!(back.is_final());
+        let FromRunner::Embeddings { embeddings, .. } = back else {
+            panic!("{line}");
+        };
+        assert_eq!(embeddings, vec![vec![0.25, -1.5]]);
     }
 }

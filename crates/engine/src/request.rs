@@ -64,6 +64,10 @@ pub struct GenerateRequest {
     pub json_schema: Option<String>,
     /// Tokens kept from the start of the prompt when it must be truncated.
     pub num_keep: u32,
+    /// `Some(n)`: report each generated token's log probability and the `n`
+    /// most likely tokens at its position (see [`crate::logprob`]).
+    #[serde(default)]
+    pub logprobs: Option<u32>,
 }
 
 impl GenerateRequest {
@@ -79,6 +83,7 @@ impl GenerateRequest {
             grammar: None,
             json_schema: None,
             num_keep: 4,
+            logprobs: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use tokio::process::{Child, ChildStderr, ChildStdout, Command};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::protocol::{FromRunner, ToRunner};
-use crate::{Completion, EngineError, GenerateRequest, LoadSpec, ModelInfo};
+use crate::{Completion, EngineError, GenerateRequest, LoadSpec, ModelInfo, TokenLogprob};
 
 /// How to start a runner: a program and the arguments before the spec.
 #[derive(Debug, Clone)]
@@ -60,8 +60,16 @@ pub struct Generation {
 /// What a [`Generation`] yields.
 #[derive(Debug)]
 pub enum GenerationEvent {
-    Token(String),
+    Token(Piece),
     Done(Completion),
+}
+
+/// A piece of generated text and the log probabilities of the tokens
+/// behind it (empty unless the request asked for them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Piece {
+    pub text: String,
+    pub logprobs: Vec<TokenLogprob>,
 }
 
 impl RunnerProcess {
@@ -168,6 +176,30 @@ impl RunnerProcess {
         }
     }
 
+    /// Embeds `inputs` (one vector each, in order) and returns the vectors
+    /// with the number of tokens evaluated.
+    pub async fn embed(
+        &self,
+        inputs: Vec<String>,
+        truncate: bool,
+    ) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+        match self
+            .call(|id| ToRunner::Embed {
+                id,
+                inputs,
+                truncate,
+            })
+            .await?
+        {
+            FromRunner::Embeddings {
+                embeddings,
+                prompt_tokens,
+                ..
+            } => Ok((embeddings, prompt_tokens)),
+            other => Err(unexpected(&other)),
+        }
+    }
+
     /// Stops the process. Requests in flight fail with `RunnerGone`.
     pub fn shutdown(&self) {
         if let Some(tx) = self.kill.lock().expect("kill lock").take() {
@@ -223,7 +255,9 @@ impl Generation {
             }
         };
         match reply {
-            FromRunner::Token { text, .. } => Some(Ok(GenerationEvent::Token(text))),
+            FromRunner::Token { text, logprobs, .. } => {
+                Some(Ok(GenerationEvent::Token(Piece { text, logprobs })))
+            }
             FromRunner::Done { completion, .. } => {
                 self.finished = true;
                 Some(Ok(GenerationEvent::Done(completion)))

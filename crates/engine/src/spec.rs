@@ -19,6 +19,10 @@ pub struct LoadSpec {
     pub num_gpu: i32,
     /// Memory-map the weights.
     pub use_mmap: bool,
+    /// Load for embeddings (the GGUF declares a pooling type): the context
+    /// pools each input into one vector instead of producing logits.
+    #[serde(default)]
+    pub embedding: bool,
 }
 
 impl LoadSpec {
@@ -31,6 +35,7 @@ impl LoadSpec {
             num_thread: 0,
             num_gpu: -1,
             use_mmap: true,
+            embedding: false,
         }
     }
 }

@@ -83,6 +83,12 @@ pub struct TemplateInput<'a> {
     /// The model's BOS and EOS token text, for templates that write them.
     pub bos_token: &'a str,
     pub eos_token: &'a str,
+    /// Whether the model should think first (thinking models only).
+    pub think: bool,
+    /// The requested thinking level (`low`, `medium`, `high`, `max`), if any.
+    pub think_level: Option<&'a str>,
+    /// Whether the request set `think` at all.
+    pub think_set: bool,
 }
 
 /// Checks that `source` parses as a Jinja template.
@@ -107,6 +113,8 @@ pub fn render(source: &str, input: &TemplateInput<'_>) -> Result<String, EngineE
             add_generation_prompt => input.add_generation_prompt,
             bos_token => input.bos_token,
             eos_token => input.eos_token,
+            enable_thinking => input.think,
+            reasoning_effort => input.think_level,
         })
         .map_err(|e| EngineError::InvalidRequest(format!("template error: {}", describe(&e))))
 }
@@ -153,6 +161,7 @@ mod tests {
             add_generation_prompt: true,
             bos_token: "<s>",
             eos_token: "</s>",
+            ..TemplateInput::default()
         }
     }
 

@@ -1,11 +1,13 @@
 //! A generation as the compatibility APIs (OpenAI, Anthropic) see it: text
 //! pieces, then one ending with the token counts.
 //!
-//! This is the one place where native generation [`Event`]s are mapped for
-//! those APIs, so what the native layer learns to produce later (reasoning,
-//! say) is added here once and reaches every compatible route.
+//! This is the one place where native generation [`Event`]s (text with its
+//! log probabilities, reasoning, tool calls, the end) are mapped for those
+//! APIs, so what the native layer learns to produce later is added here
+//! once and reaches every compatible route.
 
 use hearth_api::ToolCall;
+use hearth_engine::TokenLogprob;
 
 use crate::error::ApiError;
 use crate::generation::{Event, Events, Finished, Job};
@@ -60,8 +62,11 @@ impl Ending {
 /// What an answer produces next.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Piece {
-    /// Answer text; never empty.
-    Text(String),
+    /// Answer text, with the log probabilities of the tokens that produced
+    /// it when the request asked for them; never both empty.
+    Text(String, Vec<TokenLogprob>),
+    /// Reasoning of a thinking model, apart from the answer; never empty.
+    Reasoning(String),
     /// Tool calls parsed out of the answer (only when tools were offered),
     /// numbered by `function.index` across the answer.
     ToolCalls(Vec<ToolCall>),
@@ -89,8 +94,10 @@ impl Answer {
     pub async fn next(&mut self) -> Option<Result<Piece, ApiError>> {
         loop {
             let piece = match self.events.next().await? {
-                Ok(Event::Content(text)) if text.is_empty() => continue,
-                Ok(Event::Content(text)) => Piece::Text(text),
+                Ok(Event::Content(text, lp)) if text.is_empty() && lp.is_empty() => continue,
+                Ok(Event::Content(text, lp)) => Piece::Text(text, lp),
+                Ok(Event::Thinking(text, _)) if text.is_empty() => continue,
+                Ok(Event::Thinking(text, _)) => Piece::Reasoning(text),
                 Ok(Event::ToolCalls(calls)) => {
                     self.called_tools = true;
                     Piece::ToolCalls(calls.into_iter().map(tool_call).collect())
@@ -112,18 +119,18 @@ impl Answer {
 
     /// Runs to the end and gathers everything.
     pub async fn collect(mut self) -> Result<Collected, ApiError> {
-        let mut text = String::new();
-        let mut tool_calls = Vec::new();
+        let mut all = Collected::empty();
         while let Some(piece) = self.next().await {
             match piece? {
-                Piece::Text(t) => text.push_str(&t),
-                Piece::ToolCalls(calls) => tool_calls.extend(calls),
+                Piece::Text(t, lp) => {
+                    all.text.push_str(&t);
+                    all.logprobs.extend(lp);
+                }
+                Piece::Reasoning(t) => all.reasoning.push_str(&t),
+                Piece::ToolCalls(calls) => all.tool_calls.extend(calls),
                 Piece::End(ending) => {
-                    return Ok(Collected {
-                        text,
-                        tool_calls,
-                        ending,
-                    })
+                    all.ending = ending;
+                    return Ok(all);
                 }
             }
         }
@@ -135,6 +142,8 @@ impl Answer {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Collected {
     pub text: String,
+    pub reasoning: String,
+    pub logprobs: Vec<TokenLogprob>,
     pub tool_calls: Vec<ToolCall>,
     pub ending: Ending,
 }
@@ -144,6 +153,8 @@ impl Collected {
     pub fn empty() -> Self {
         Self {
             text: String::new(),
+            reasoning: String::new(),
+            logprobs: Vec::new(),
             tool_calls: Vec::new(),
             ending: Ending::empty(),
         }

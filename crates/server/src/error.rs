@@ -57,6 +57,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<hearth_api::ApiError> for ApiError {
+    /// A wire-level validation error keeps the status it was made with.
+    fn from(e: hearth_api::ApiError) -> Self {
+        let status = e
+            .status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        Self::new(status, e.message)
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match &e {
@@ -73,6 +84,7 @@ impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> Self {
         match &e {
             EngineError::InvalidRequest(_) => Self::bad_request(e.to_string()),
+            EngineError::Unsupported(_) => Self::new(StatusCode::NOT_IMPLEMENTED, e.to_string()),
             EngineError::Cancelled => Self::new(
                 StatusCode::from_u16(499).expect("valid status"),
                 e.to_string(),

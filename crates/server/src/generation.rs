@@ -7,8 +7,9 @@ use std::time::Instant;
 use std::collections::VecDeque;
 
 use hearth_engine::runner::{Generation, GenerationEvent};
+use hearth_engine::thinking::{Piece, ThinkingParser};
 use hearth_engine::tools::{ToolCallParser, ToolOutput};
-use hearth_engine::Completion;
+use hearth_engine::{Completion, TokenLogprob};
 use hearth_scheduler::Lease;
 use serde_json::{Map, Value};
 
@@ -24,13 +25,18 @@ pub struct Job {
     /// Set when the request offered tools: turns calls in the text into
     /// [`Event::ToolCalls`].
     pub tools: Option<ToolCallParser>,
+    /// Set when the model thinks: splits reasoning from the answer.
+    pub thinking: Option<ThinkingParser>,
 }
 
 /// What a running generation produces.
 #[derive(Debug)]
 pub enum Event {
-    /// A piece of answer text.
-    Content(String),
+    /// A piece of answer text, with the log probabilities of the tokens
+    /// that produced it (when asked for).
+    Content(String, Vec<TokenLogprob>),
+    /// A piece of reasoning, likewise.
+    Thinking(String, Vec<TokenLogprob>),
     /// Tool calls, each `{"id", "function": {"index", "name", "arguments"}}`.
     ToolCalls(Vec<Value>),
     /// The end, with its counters.
@@ -55,6 +61,9 @@ pub struct Events {
     started: Instant,
     load_ns: u128,
     tools: Option<ToolCallParser>,
+    thinking: Option<ThinkingParser>,
+    /// Log probabilities not yet attached to text (it was held back).
+    logprobs: Vec<TokenLogprob>,
     /// Events parsed ahead of the one being returned.
     ready: VecDeque<Event>,
     calls_made: usize,
@@ -71,6 +80,8 @@ impl Job {
             started: self.started,
             load_ns,
             tools: self.tools,
+            thinking: self.thinking,
+            logprobs: Vec::new(),
             ready: VecDeque::new(),
             calls_made: 0,
         })
@@ -85,9 +96,16 @@ impl Events {
                 return Some(Ok(event));
             }
             match self.generation.next().await? {
-                Ok(GenerationEvent::Token(text)) => self.parse(Some(&text)),
+                Ok(GenerationEvent::Token(piece)) => {
+                    self.logprobs.extend(piece.logprobs);
+                    let before = self.ready.len();
+                    self.parse(Some(&piece.text));
+                    self.attach_logprobs(before);
+                }
                 Ok(GenerationEvent::Done(completion)) => {
+                    let before = self.ready.len();
                     self.parse(None);
+                    self.attach_logprobs(before);
                     let metrics = metrics(self.started, self.load_ns, &completion);
                     self.ready.push_back(Event::Done(Finished {
                         completion,
@@ -99,11 +117,48 @@ impl Events {
         }
     }
 
-    /// Runs text (or the end, `None`) through the tool-call parser.
+    /// Gives the pending log probabilities to the first text event queued
+    /// since `from`; if none was (text held back), they wait.
+    fn attach_logprobs(&mut self, from: usize) {
+        if self.logprobs.is_empty() {
+            return;
+        }
+        let pending = &mut self.logprobs;
+        if let Some(Event::Content(_, lp) | Event::Thinking(_, lp)) = self
+            .ready
+            .iter_mut()
+            .skip(from)
+            .find(|e| matches!(e, Event::Content(..) | Event::Thinking(..)))
+        {
+            lp.append(pending);
+        }
+    }
+
+    /// Runs text (or the end, `None`) through the thinking parser, then
+    /// the answer part through the tool-call parser.
     fn parse(&mut self, text: Option<&str>) {
+        let pieces = match (self.thinking.as_mut(), text) {
+            (Some(p), Some(t)) => p.push(t),
+            (Some(p), None) => p.finish(),
+            (None, Some(t)) => vec![Piece::Content(t.to_string())],
+            (None, None) => Vec::new(),
+        };
+        for piece in pieces {
+            match piece {
+                Piece::Thinking(t) => self.ready.push_back(Event::Thinking(t, Vec::new())),
+                Piece::Content(c) => self.parse_tools(Some(&c)),
+            }
+        }
+        if text.is_none() {
+            self.parse_tools(None);
+        }
+    }
+
+    fn parse_tools(&mut self, text: Option<&str>) {
         let Some(parser) = self.tools.as_mut() else {
             if let Some(t) = text {
-                self.ready.push_back(Event::Content(t.to_string()));
+                self.ready
+                    .push_back(Event::Content(t.to_string(), Vec::new()));
             }
             return;
         };
@@ -113,7 +168,7 @@ impl Events {
         };
         for output in outputs {
             let event = match output {
-                ToolOutput::Content(t) => Event::Content(t),
+                ToolOutput::Content(t) => Event::Content(t, Vec::new()),
                 ToolOutput::Calls(calls) => Event::ToolCalls(
                     calls
                         .into_iter()
@@ -170,34 +225,20 @@ fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<String, V
     m
 }
 
-/// Streams text pieces as `chunk(text)` lines and ends with `last(finished)`.
-/// Stops (cancelling the generation) when the client goes away.
-pub async fn stream(
-    job: Job,
-    tx: LineSender,
-    chunk: impl Fn(&str) -> Value,
-    calls: impl Fn(&[Value]) -> Value,
-    last: impl Fn(&Finished) -> Value,
-) {
+/// Streams every event as the line `line(&event)` returns. Stops
+/// (cancelling the generation) when the client goes away.
+pub async fn stream(job: Job, tx: LineSender, line: impl Fn(&Event) -> Value) {
     let mut events = match job.start() {
         Ok(events) => events,
         Err(e) => return tx.error(&e.message).await,
     };
     while let Some(event) = events.next().await {
         match event {
-            Ok(Event::Content(text)) => {
-                if !tx.send(&chunk(&text)).await {
+            Ok(event) => {
+                let done = matches!(event, Event::Done(_));
+                if !tx.send(&line(&event)).await || done {
                     return; // dropping `events` cancels the generation
                 }
-            }
-            Ok(Event::ToolCalls(list)) => {
-                if !tx.send(&calls(&list)).await {
-                    return;
-                }
-            }
-            Ok(Event::Done(finished)) => {
-                let _ = tx.send(&last(&finished)).await;
-                return;
             }
             Err(e) => return tx.error(&e.message).await,
         }
@@ -207,6 +248,7 @@ pub async fn stream(
 /// Everything a generation produced, collected.
 pub struct Collected {
     pub text: String,
+    pub thinking: String,
     pub tool_calls: Vec<Value>,
     pub finished: Finished,
 }
@@ -215,17 +257,28 @@ pub struct Collected {
 pub async fn collect(job: Job) -> Result<Collected, ApiError> {
     let mut events = job.start()?;
     let mut text = String::new();
+    let mut thinking = String::new();
     let mut tool_calls = Vec::new();
+    let mut logprobs = Vec::new();
     while let Some(event) = events.next().await {
         match event? {
-            Event::Content(t) => text.push_str(&t),
+            Event::Content(t, lp) => {
+                text.push_str(&t);
+                logprobs.extend(lp);
+            }
+            Event::Thinking(t, lp) => {
+                thinking.push_str(&t);
+                logprobs.extend(lp);
+            }
             Event::ToolCalls(calls) => tool_calls.extend(calls),
-            Event::Done(finished) => {
+            Event::Done(mut finished) => {
+                crate::logprobs::insert(&mut finished.metrics, &logprobs);
                 return Ok(Collected {
                     text,
+                    thinking,
                     tool_calls,
                     finished,
-                })
+                });
             }
         }
     }

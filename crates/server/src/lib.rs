@@ -18,6 +18,7 @@ pub mod config;
 mod error;
 mod generation;
 mod ids;
+mod logprobs;
 mod model;
 mod openai;
 mod request;
@@ -28,6 +29,7 @@ mod stream;
 mod templates;
 mod time;
 mod tool_choice;
+mod vectors;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -110,6 +112,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/delete", axum::routing::delete(routes::models::delete))
         .route("/api/generate", post(routes::generate::generate))
         .route("/api/chat", post(routes::chat::chat))
+        .route("/api/embed", post(routes::embed::embed))
+        .route("/api/embeddings", post(routes::embed::embeddings))
         .route("/api/create", post(routes::create::create))
         .route("/v1/chat/completions", post(openai::chat::completions))
         .route("/v1/completions", post(openai::completions::completions))

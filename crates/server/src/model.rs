@@ -24,6 +24,20 @@ pub struct Resolved {
     pub model_ref: ModelRef,
 }
 
+impl Resolved {
+    /// Whether the model can think: its template supports it or its config
+    /// says so.
+    pub fn can_think(&self) -> bool {
+        hearth_engine::thinking::template_supports_thinking(self.format.source())
+            || self
+                .model
+                .config
+                .capabilities
+                .iter()
+                .any(|c| c == "thinking")
+    }
+}
+
 /// Looks `name` up (case-insensitively) and returns its store view, or
 /// `model '<name>' not found`.
 pub fn find(state: &AppState, name: &str) -> Result<Model, ApiError> {
@@ -94,6 +108,7 @@ fn load_spec(
             .map_or(state.config.num_thread, |n| n as u32),
         num_gpu: o.num_gpu.map_or(-1, |n| n as i32),
         use_mmap: o.use_mmap.unwrap_or(true),
+        embedding: facts.embedding,
     }
 }
 

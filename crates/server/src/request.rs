@@ -14,20 +14,80 @@ use crate::templates::{ModelFacts, PromptFormat};
 pub struct Common {
     /// A JSON schema the output must match (`"json"` = any JSON).
     pub json_schema: Option<String>,
+    /// Whether the model thinks before answering (thinking models only).
+    pub think: bool,
+    /// The requested level (`low`, `medium`, `high`, `max`), if any.
+    pub think_level: Option<String>,
+    /// Whether the request set `think`.
+    pub think_set: bool,
 }
 
 impl Common {
-    /// Validates `think` and `format` with Ollama's messages.
+    /// Validates `think` and `format` with Ollama's messages. A model that
+    /// can think does so unless told `think: false`.
     pub fn parse(
         model: &str,
+        can_think: bool,
         think: Option<&Value>,
         format: Option<&Value>,
     ) -> Result<Self, ApiError> {
-        check_think(model, think)?;
+        let (asked, level) = parse_think(think)?;
+        if asked == Some(true) && !can_think {
+            return Err(ApiError::bad_request(format!(
+                "\"{model}\" does not support thinking"
+            )));
+        }
         Ok(Self {
             json_schema: json_schema(format)?,
+            think: can_think && asked != Some(false),
+            think_level: level,
+            think_set: asked.is_some(),
         })
     }
+}
+
+/// Ollama's message for a prompt that cannot fit and may not be shifted.
+pub const PROMPT_TOO_LONG: &str = "the prompt is longer than the context length currently available to the model; shorten the prompt, adjust the context length in settings, or use a model with a longer context length";
+
+/// Checks base64 images the way Go's decoder reports them, then refuses
+/// them for a model that cannot see (no projector).
+pub fn check_images<'a>(
+    images: impl IntoIterator<Item = &'a String>,
+    model: &model::Resolved,
+) -> Result<(), ApiError> {
+    let mut any = false;
+    for image in images {
+        any = true;
+        if let Some(at) = base64_error(image) {
+            return Err(ApiError::bad_request(format!(
+                "illegal base64 data at input byte {at}"
+            )));
+        }
+    }
+    if any && model.model.projector_paths.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "{} does not support vision",
+            model.model.name
+        )));
+    }
+    Ok(())
+}
+
+/// The offset Go's `base64.StdEncoding` would complain at, if any.
+fn base64_error(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let body = bytes.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
+    if let Some(bad) = bytes[..body]
+        .iter()
+        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'))
+    {
+        return Some(bad);
+    }
+    let padding = bytes.len() - body;
+    if !bytes.len().is_multiple_of(4) || padding > 2 {
+        return Some(bytes.len() - bytes.len() % 4);
+    }
+    None
 }
 
 pub fn check_top_logprobs(top: i64) -> Result<(), ApiError> {
@@ -50,33 +110,22 @@ pub fn to_scheduler(k: KeepAlive) -> hearth_scheduler::KeepAlive {
     }
 }
 
-/// `think`: booleans and the level strings are valid; no model served here
-/// thinks yet, so any truthy value is refused as Ollama refuses it for a
-/// non-thinking model.
-fn check_think(model: &str, think: Option<&Value>) -> Result<(), ApiError> {
-    let truthy = match think {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
+/// `think`: a boolean or a level string. Returns whether thinking was
+/// asked for (`None` when unset) and the level.
+fn parse_think(think: Option<&Value>) -> Result<(Option<bool>, Option<String>), ApiError> {
+    match think {
+        None | Some(Value::Null) => Ok((None, None)),
+        Some(Value::Bool(b)) => Ok((Some(*b), None)),
         Some(Value::String(s)) => match s.as_str() {
-            "high" | "medium" | "low" | "max" => true,
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "invalid think value: \"{other}\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)"
-                )))
-            }
+            "high" | "medium" | "low" | "max" => Ok((Some(true), Some(s.clone()))),
+            other => Err(ApiError::bad_request(format!(
+                "invalid think value: \"{other}\" (must be \"high\", \"medium\", \"low\", \"max\", true, or false)"
+            ))),
         },
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "think must be a boolean or string (\"high\", \"medium\", \"low\", \"max\", true, or false)",
-            ))
-        }
-    };
-    if truthy {
-        return Err(ApiError::bad_request(format!(
-            "\"{model}\" does not support thinking"
-        )));
+        Some(_) => Err(ApiError::bad_request(
+            "think must be a boolean or string (\"high\", \"medium\", \"low\", \"max\", true, or false)",
+        )),
     }
-    Ok(())
 }
 
 /// `format`: unset, `"json"`, or a JSON-schema object.
@@ -138,5 +187,18 @@ pub fn engine_request(
         grammar: None,
         json_schema: common.json_schema.clone(),
         num_keep: r.options.num_keep.map_or(4, |n| n.max(0) as u32),
+        logprobs: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64_error;
+
+    #[test]
+    fn base64_errors_point_where_go_does() {
+        assert_eq!(base64_error("aGVsbG8="), None);
+        assert_eq!(base64_error("data:image/png;base64,AAAA"), Some(4));
+        assert_eq!(base64_error("aGVsbG8"), Some(4));
     }
 }

@@ -155,6 +155,12 @@ pub enum OutputBlock {
     Text {
         text: String,
     },
+    /// The reasoning of a thinking model. `signature` is empty: there is
+    /// nothing to verify locally.
+    Thinking {
+        thinking: String,
+        signature: String,
+    },
     /// A tool call; `input` is the arguments object.
     ToolUse {
         id: String,

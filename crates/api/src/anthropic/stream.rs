@@ -62,6 +62,9 @@ pub enum BlockDelta {
     TextDelta {
         text: String,
     },
+    ThinkingDelta {
+        thinking: String,
+    },
     /// A piece of a `tool_use` block's input, as JSON text.
     InputJsonDelta {
         partial_json: String,

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::shared::{FinishReason, StreamOptions, Usage};
 use crate::wire::serde_util::nullable;
-use crate::Tool;
+use crate::{Logprob, Tool};
 
 /// Body of `POST /v1/chat/completions`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -175,6 +175,17 @@ pub struct ChatChoice {
     pub index: u32,
     pub message: AssistantMessage,
     pub finish_reason: Option<FinishReason>,
+    /// Only when the request asked for `logprobs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<ChoiceLogprobs>,
+}
+
+/// `logprobs` of a choice: one entry per generated token, in Ollama's
+/// native shape (`token`, `logprob`, `bytes`, `top_logprobs`), which is
+/// OpenAI's.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceLogprobs {
+    pub content: Vec<Logprob>,
 }
 
 /// The answer of a [`ChatChoice`].
@@ -213,6 +224,9 @@ pub struct ChatChunkChoice {
     pub delta: ChatDelta,
     /// `null` until the finish chunk.
     pub finish_reason: Option<FinishReason>,
+    /// The log probabilities of this chunk's tokens, when asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logprobs: Option<ChoiceLogprobs>,
 }
 
 /// What a chunk adds to the answer; empty (`{}`) on the finish chunk.

@@ -17,14 +17,14 @@ mod shared;
 pub use chat::{
     AssistantMessage, ChatChoice, ChatChunkChoice, ChatCompletion, ChatCompletionChunk,
     ChatCompletionRequest, ChatDelta, ChatMessage, ChatToolCall, ChatToolCallFunction,
-    JsonSchemaFormat, Reasoning, ResponseFormat,
+    ChoiceLogprobs, JsonSchemaFormat, Reasoning, ResponseFormat,
 };
 pub use completions::{CompletionChoice, CompletionRequest, TextCompletion};
 pub use error::{ErrorBody, ErrorResponse};
 pub use models::{Model, ModelList};
 pub use responses::{
     InputTokensDetails, OutputContent, OutputItem, OutputTokensDetails, ResponseEvent,
-    ResponseObject, ResponseStreamEvent, ResponseUsage, ResponsesRequest, TextConfig,
+    ResponseObject, ResponseStreamEvent, ResponseUsage, ResponsesRequest, SummaryText, TextConfig,
 };
 pub use shared::{FinishReason, StreamOptions, Usage, SYSTEM_FINGERPRINT};
 

@@ -105,6 +105,12 @@ pub enum OutputItem {
         role: String,
         content: Vec<OutputContent>,
     },
+    /// The reasoning of a thinking model, as a summary.
+    Reasoning {
+        /// `rs_…`.
+        id: String,
+        summary: Vec<SummaryText>,
+    },
     /// A tool call the model made.
     FunctionCall {
         /// `fc_…`.
@@ -115,6 +121,13 @@ pub enum OutputItem {
         /// JSON text of the arguments object.
         arguments: String,
     },
+}
+
+/// One part of a reasoning summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SummaryText {
+    SummaryText { text: String },
 }
 
 /// One part of an output message.
@@ -210,6 +223,20 @@ pub enum ResponseEvent {
         content_index: u32,
         part: OutputContent,
     },
+    #[serde(rename = "response.reasoning_summary_text.delta")]
+    ReasoningSummaryTextDelta {
+        item_id: String,
+        output_index: u32,
+        summary_index: u32,
+        delta: String,
+    },
+    #[serde(rename = "response.reasoning_summary_text.done")]
+    ReasoningSummaryTextDone {
+        item_id: String,
+        output_index: u32,
+        summary_index: u32,
+        text: String,
+    },
     #[serde(rename = "response.function_call_arguments.delta")]
     FunctionCallArgumentsDelta {
         item_id: String,
@@ -248,6 +275,12 @@ impl ResponseEvent {
             ResponseEvent::OutputTextDelta { .. } => "response.output_text.delta",
             ResponseEvent::OutputTextDone { .. } => "response.output_text.done",
             ResponseEvent::ContentPartDone { .. } => "response.content_part.done",
+            ResponseEvent::ReasoningSummaryTextDelta { .. } => {
+                "response.reasoning_summary_text.delta"
+            }
+            ResponseEvent::ReasoningSummaryTextDone { .. } => {
+                "response.reasoning_summary_text.done"
+            }
             ResponseEvent::FunctionCallArgumentsDelta { .. } => {
                 "response.function_call_arguments.delta"
             }

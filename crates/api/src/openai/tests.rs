@@ -38,6 +38,7 @@ fn finish_chunk_has_empty_delta_and_null_reasons_are_written() {
             index: 0,
             delta: ChatDelta::default(),
             finish_reason: Some(FinishReason::Length),
+            logprobs: None,
         }],
         usage: None,
     };
@@ -53,6 +54,7 @@ fn finish_chunk_has_empty_delta_and_null_reasons_are_written() {
             ..ChatDelta::default()
         },
         finish_reason: None,
+        logprobs: None,
     };
     let v = serde_json::to_value(&first).unwrap();
     assert_eq!(

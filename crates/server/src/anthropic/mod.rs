@@ -38,8 +38,11 @@ pub async fn messages(
     let native = request::to_native(&req)?;
     let job = match chat::prepare(&state, &native, started).await? {
         Prepared::Run(job) => *job,
-        // Only an empty conversation just loads; that was refused.
-        Prepared::Done(_) => return Err(ApiError::internal("nothing to generate").into()),
+        // Without messages (refused above) or `_debug_render_only` (never
+        // set here) nothing would be generated.
+        Prepared::Done(_) | Prepared::Rendered(_) => {
+            return Err(ApiError::internal("nothing to generate").into())
+        }
     };
     let answer = Answer::start(job)?;
     let head = Head::new(&req);
@@ -89,6 +92,12 @@ impl Head {
     /// reason and the counts. `message_start` has no blocks and no reason.
     fn message(&self, answer: Collected) -> MessageResponse {
         let mut content = Vec::new();
+        if !answer.reasoning.is_empty() {
+            content.push(OutputBlock::Thinking {
+                thinking: answer.reasoning,
+                signature: String::new(),
+            });
+        }
         if !answer.text.is_empty() || answer.tool_calls.is_empty() {
             content.push(OutputBlock::Text { text: answer.text });
         }

@@ -11,9 +11,10 @@ use serde_json::{json, Map, Value};
 use crate::error::ApiError;
 use crate::tool_choice::ToolChoice;
 
-/// The native request. `thinking` is dropped: no model served here
-/// thinks, and Anthropic's layer in Ollama drops it silently for such
-/// models rather than failing.
+/// The native request. `thinking` only turns thinking off
+/// (`{"type":"disabled"}`): a model that can think does so by default, and
+/// one that cannot is not failed for being asked (Ollama drops the request
+/// silently too).
 pub fn to_native(req: &MessagesRequest) -> Result<ChatRequest, ApiError> {
     let Some(max_tokens) = req.max_tokens else {
         return Err(ApiError::bad_request("max_tokens: Field required"));
@@ -36,6 +37,7 @@ pub fn to_native(req: &MessagesRequest) -> Result<ChatRequest, ApiError> {
         messages,
         tools: tools(req),
         format: output_format(req),
+        think: thinking_off(req).then_some(json!(false)),
         options: Some(options(req, max_tokens)),
         stream: Some(false),
         ..ChatRequest::default()
@@ -144,6 +146,14 @@ fn result_text(content: Option<&Value>) -> String {
             .join("\n"),
         _ => String::new(),
     }
+}
+
+fn thinking_off(req: &MessagesRequest) -> bool {
+    req.thinking
+        .as_ref()
+        .and_then(|t| t.get("type"))
+        .and_then(Value::as_str)
+        == Some("disabled")
 }
 
 /// `output_config.format`'s JSON schema as a native `format`, which the

@@ -1,6 +1,6 @@
 //! A streamed Messages answer: `message_start`, a `ping`, each content
 //! block opened, filled and closed in the order the answer produces it
-//! (text deltas, a tool call's input as one JSON delta), then
+//! (thinking and text deltas, a tool call's input as one JSON delta), then
 //! `message_delta` with the stop reason and counts, and `message_stop`.
 //! A failure midway is an `error` event, and the stream ends there.
 
@@ -23,7 +23,7 @@ pub async fn write(mut answer: Answer, head: Head, tx: SseSender) {
         tx,
         head,
         blocks: 0,
-        text_open: false,
+        open: None,
     };
     let start = StreamEvent::MessageStart {
         message: Box::new(w.head.start(Vec::new(), MessageUsage::default())),
@@ -33,7 +33,8 @@ pub async fn write(mut answer: Answer, head: Head, tx: SseSender) {
     }
     loop {
         let going = match answer.next().await {
-            Some(Ok(Piece::Text(text))) => w.text(text).await,
+            Some(Ok(Piece::Text(text, _))) => w.text(text, false).await,
+            Some(Ok(Piece::Reasoning(text))) => w.text(text, true).await,
             Some(Ok(Piece::ToolCalls(calls))) => w.calls(&calls).await,
             Some(Ok(Piece::End(ending))) => return w.end(&ending).await,
             Some(Err(e)) => return w.fail(&e).await,
@@ -50,7 +51,9 @@ struct Writer {
     head: Head,
     /// Blocks opened so far; the next block's index.
     blocks: u32,
-    text_open: bool,
+    /// The text-like block being written: `Some(true)` for thinking,
+    /// `Some(false)` for text.
+    open: Option<bool>,
 }
 
 impl Writer {
@@ -74,28 +77,42 @@ impl Writer {
         self.blocks - 1
     }
 
-    async fn text(&mut self, text: String) -> bool {
-        if !self.text_open {
-            self.text_open = true;
-            let empty = OutputBlock::Text {
-                text: String::new(),
+    /// Adds to the open text (or thinking) block, opening one first (and
+    /// closing one of the other kind) if needed.
+    async fn text(&mut self, text: String, thinking: bool) -> bool {
+        if self.open != Some(thinking) {
+            if !self.close_text().await {
+                return false;
+            }
+            self.open = Some(thinking);
+            let block = if thinking {
+                OutputBlock::Thinking {
+                    thinking: String::new(),
+                    signature: String::new(),
+                }
+            } else {
+                OutputBlock::Text {
+                    text: String::new(),
+                }
             };
-            if !self.open(empty).await {
+            if !self.open(block).await {
                 return false;
             }
         }
-        let delta = StreamEvent::ContentBlockDelta {
-            index: self.current(),
-            delta: BlockDelta::TextDelta { text },
+        let delta = if thinking {
+            BlockDelta::ThinkingDelta { thinking: text }
+        } else {
+            BlockDelta::TextDelta { text }
         };
-        self.send(delta).await
+        let index = self.current();
+        self.send(StreamEvent::ContentBlockDelta { index, delta })
+            .await
     }
 
     async fn close_text(&mut self) -> bool {
-        if !self.text_open {
+        if self.open.take().is_none() {
             return true;
         }
-        self.text_open = false;
         let index = self.current();
         self.send(StreamEvent::ContentBlockStop { index }).await
     }
@@ -129,10 +146,11 @@ impl Writer {
         true
     }
 
-    /// Closes what is open (an answer with no blocks gets an empty text
-    /// block), then the stop reason with the final counts.
+    /// Closes what is open (an answer with no text or tool use gets an
+    /// empty text block), then the stop reason with the final counts.
     async fn end(&mut self, ending: &Ending) {
-        if self.blocks == 0 && !self.text(String::new()).await {
+        let only_thinking = self.blocks == 1 && self.open == Some(true);
+        if (self.blocks == 0 || only_thinking) && !self.text(String::new(), false).await {
             return;
         }
         if !self.close_text().await {

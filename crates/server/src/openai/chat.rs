@@ -15,7 +15,7 @@ use hearth_api::ChatRequest;
 
 use super::error::{Json, OpenAiError};
 use super::request::{self, Sampling};
-use super::{finish, finish_reason, messages, relay, tool_call, usage, Delta};
+use super::{choice_logprobs, finish, finish_reason, messages, relay, tool_call, usage, Delta};
 use crate::answer::{Answer, Collected};
 use crate::error::ApiError;
 use crate::generation::json_response;
@@ -33,8 +33,11 @@ pub async fn completions(
     let reply = Reply::new(&req.model);
     let job = match chat::prepare(&state, &native, started).await? {
         Prepared::Run(job) => *job,
-        // Only a request without messages just loads; those were refused.
-        Prepared::Done(_) => return Err(ApiError::internal("nothing to generate").into()),
+        // Without messages (refused above) or `_debug_render_only` (never
+        // set here) nothing would be generated.
+        Prepared::Done(_) | Prepared::Rendered(_) => {
+            return Err(ApiError::internal("nothing to generate").into())
+        }
     };
     let answer = Answer::start(job)?;
     if !req.is_streaming() {
@@ -79,6 +82,8 @@ fn to_native(req: &ChatCompletionRequest) -> Result<ChatRequest, OpenAiError> {
         tools: ToolChoice::openai_chat(req.tool_choice.as_ref()).apply(req.tools.clone()),
         options: Some(sampling.options()),
         think: request::think(effort)?,
+        logprobs: req.logprobs.unwrap_or(false),
+        top_logprobs: req.top_logprobs.unwrap_or(0),
         stream: Some(false),
         ..ChatRequest::default()
     })
@@ -113,7 +118,7 @@ impl Reply {
                 message: AssistantMessage {
                     role: "assistant".into(),
                     content: answer.text,
-                    reasoning: None,
+                    reasoning: Some(answer.reasoning).filter(|r| !r.is_empty()),
                     tool_calls: answer
                         .tool_calls
                         .iter()
@@ -121,6 +126,7 @@ impl Reply {
                         .collect(),
                 },
                 finish_reason: Some(finish_reason(&ending)),
+                logprobs: choice_logprobs(&answer.logprobs),
             }],
             usage: usage(&ending),
         }
@@ -144,26 +150,39 @@ impl Reply {
                 index: 0,
                 delta,
                 finish_reason: finish,
+                logprobs: None,
             }],
             None,
         )
     }
 }
 
-/// Writes the answer as chunks: the role with the first delta, text and
-/// tool-call deltas, a finish chunk with an empty delta, the usage chunk
-/// when asked for, then `[DONE]`.
+/// Writes the answer as chunks: the role with the first delta, reasoning,
+/// text (with its log probabilities) and tool-call deltas, a finish chunk
+/// with an empty delta, the usage chunk when asked for, then `[DONE]`.
 async fn stream(answer: Answer, reply: Reply, include_usage: bool, tx: SseSender) {
     let mut role_sent = false;
     let chunk = |delta| {
-        let delta = match delta {
-            Delta::Text(text) => text_delta(text, &mut role_sent),
-            Delta::ToolCalls(calls) => ChatDelta {
-                tool_calls: calls.iter().map(|c| tool_call(c, true)).collect(),
-                ..role_delta(&mut role_sent)
-            },
+        let (delta, logprobs) = match delta {
+            Delta::Text(text, lp) => (text_delta(text, &mut role_sent), choice_logprobs(&lp)),
+            Delta::Reasoning(text) => {
+                let delta = ChatDelta {
+                    reasoning: Some(text),
+                    ..role_delta(&mut role_sent)
+                };
+                (delta, None)
+            }
+            Delta::ToolCalls(calls) => {
+                let delta = ChatDelta {
+                    tool_calls: calls.iter().map(|c| tool_call(c, true)).collect(),
+                    ..role_delta(&mut role_sent)
+                };
+                (delta, None)
+            }
         };
-        Some(reply.delta(delta, None))
+        let mut chunk = reply.delta(delta, None);
+        chunk.choices[0].logprobs = logprobs;
+        Some(chunk)
     };
     let Some(ending) = relay(answer, &tx, chunk).await else {
         return;

@@ -31,7 +31,8 @@ pub async fn completions(
     let answer = match generate::prepare(&state, &native, started).await? {
         Prepared::Run { job, .. } => Some(Answer::start(*job)?),
         // An empty prompt only loads the model: an empty answer.
-        Prepared::Done(_) => None,
+        // (`_debug_render_only` is never set here.)
+        Prepared::Done(_) | Prepared::Rendered(_) => None,
     };
     if !req.is_streaming() {
         let done = match answer {
@@ -140,10 +141,11 @@ async fn stream(answer: Option<Answer>, reply: Reply, include_usage: bool, tx: S
     }
     let ending = match answer {
         Some(answer) => {
-            // No tools are offered to a completion, so only text arrives.
+            // A completion carries only answer text: no tools are offered,
+            // and a thinking model's reasoning has no place here.
             let chunk = |delta| match delta {
-                Delta::Text(text) => Some(reply.object(vec![reply.choice(text, None)], None)),
-                Delta::ToolCalls(_) => None,
+                Delta::Text(text, _) => Some(reply.object(vec![reply.choice(text, None)], None)),
+                Delta::Reasoning(_) | Delta::ToolCalls(_) => None,
             };
             match relay(answer, &tx, chunk).await {
                 Some(ending) => ending,

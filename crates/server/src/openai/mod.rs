@@ -14,9 +14,11 @@ pub mod models;
 mod request;
 pub mod responses;
 
-use hearth_api::openai::{ChatToolCall, ChatToolCallFunction, FinishReason, Usage};
+use hearth_api::openai::{ChatToolCall, ChatToolCallFunction, ChoiceLogprobs, FinishReason, Usage};
 use hearth_api::ToolCall;
+use hearth_engine::TokenLogprob;
 use serde::Serialize;
+use serde_json::Map;
 
 use crate::answer::{Answer, EndReason, Ending, Piece};
 use crate::error::ApiError;
@@ -47,9 +49,20 @@ fn tool_call(call: &ToolCall, with_index: bool) -> ChatToolCall {
     }
 }
 
+/// The log probabilities of answer tokens in the wire shape; `None` when
+/// there are none (they were not asked for).
+fn choice_logprobs(entries: &[TokenLogprob]) -> Option<ChoiceLogprobs> {
+    // The native layer owns the conversion; reuse it through its map form.
+    let mut fields = Map::new();
+    crate::logprobs::insert(&mut fields, entries);
+    let content = serde_json::from_value(fields.remove("logprobs")?).ok()?;
+    Some(ChoiceLogprobs { content })
+}
+
 /// What a stream passes on between its start and its end.
 enum Delta {
-    Text(String),
+    Text(String, Vec<TokenLogprob>),
+    Reasoning(String),
     ToolCalls(Vec<ToolCall>),
 }
 
@@ -69,7 +82,8 @@ async fn relay<T: Serialize>(
 ) -> Option<Ending> {
     loop {
         let delta = match answer.next().await {
-            Some(Ok(Piece::Text(text))) => Delta::Text(text),
+            Some(Ok(Piece::Text(text, logprobs))) => Delta::Text(text, logprobs),
+            Some(Ok(Piece::Reasoning(text))) => Delta::Reasoning(text),
             Some(Ok(Piece::ToolCalls(calls))) => Delta::ToolCalls(calls),
             Some(Ok(Piece::End(ending))) => return Some(ending),
             Some(Err(e)) => return fail(tx, &e).await,

@@ -12,20 +12,23 @@ use axum::response::Response;
 use hearth_api::duration::KeepAlive;
 use hearth_api::ChatRequest;
 use hearth_engine::template::TemplateInput;
+use hearth_engine::thinking::ThinkingParser;
 use hearth_engine::tools::{ToolCallParser, ToolFormat};
 use serde_json::{json, Map, Value};
 
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::generation::{self, json_response, Finished, Job};
+use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 /// A chat request after validation and scheduling.
 pub enum Prepared {
     /// Nothing to generate: the model was loaded (`"load"`) or unloaded
     /// (`"unload"`).
     Done(&'static str),
+    /// `_debug_render_only`: the rendered prompt, nothing generated.
+    Rendered(String),
     /// A generation ready to start.
     Run(Box<Job>),
 }
@@ -42,12 +45,21 @@ pub async fn chat(
                 &done_only(&req.model, reason),
             ))
         }
+        Prepared::Rendered(prompt) => {
+            return Ok(json_response(
+                StatusCode::OK,
+                &debug_only(&req.model, &prompt),
+            ))
+        }
         Prepared::Run(job) => *job,
     };
     let name = req.model.clone();
     if !req.is_streaming() {
         let done = generation::collect(job).await?;
         let mut out = final_chunk(&name, &done.text, &done.finished);
+        if !done.thinking.is_empty() {
+            out["message"]["thinking"] = Value::String(done.thinking);
+        }
         // Ollama aggregates tool calls only when the request offered tools.
         if !req.tools.is_empty() && !done.tool_calls.is_empty() {
             out["message"]["tool_calls"] = Value::Array(done.tool_calls);
@@ -55,27 +67,26 @@ pub async fn chat(
         return Ok(json_response(StatusCode::OK, &out));
     }
     let (tx, response) = stream::ndjson();
-    tokio::spawn(async move {
-        let chunk_name = name.clone();
-        generation::stream(
-            job,
-            tx,
-            {
-                let chunk_name = chunk_name.clone();
-                move |t| {
-                    json!({"model": chunk_name, "created_at": time::created_at(),
-                           "message": {"role": "assistant", "content": t}, "done": false})
-                }
-            },
-            move |calls| {
-                json!({"model": chunk_name, "created_at": time::created_at(),
-                       "message": {"role": "assistant", "content": "", "tool_calls": calls}, "done": false})
-            },
-            move |finished| final_chunk(&name, "", finished),
-        )
-        .await;
-    });
+    tokio::spawn(generation::stream(job, tx, move |event| line(&name, event)));
     Ok(response)
+}
+
+/// One NDJSON line of a streamed chat.
+fn line(model: &str, event: &Event) -> Value {
+    let message = |m: Value| json!({"model": model, "created_at": time::created_at(), "message": m, "done": false});
+    match event {
+        Event::Content(t, lp) => {
+            with_logprobs(message(json!({"role": "assistant", "content": t})), lp)
+        }
+        Event::Thinking(t, lp) => with_logprobs(
+            message(json!({"role": "assistant", "content": "", "thinking": t})),
+            lp,
+        ),
+        Event::ToolCalls(calls) => {
+            message(json!({"role": "assistant", "content": "", "tool_calls": calls}))
+        }
+        Event::Done(finished) => final_chunk(model, "", finished),
+    }
 }
 
 /// Validates `req` in Ollama's order, loads (or unloads) its model, and
@@ -102,8 +113,15 @@ pub async fn prepare(
         }
         return Ok(Prepared::Done("unload"));
     }
-    let common = Common::parse(&req.model, req.think.as_ref(), req.format.as_ref())?;
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
+    let can_think = resolved.can_think();
+    request::check_images(req.messages.iter().flat_map(|m| m.images.iter()), &resolved)?;
+    let common = Common::parse(
+        &req.model,
+        can_think,
+        req.think.as_ref(),
+        req.format.as_ref(),
+    )?;
     if resolved.facts.embedding {
         return Err(ApiError::bad_request(format!(
             "\"{}\" does not support chat",
@@ -128,30 +146,77 @@ pub async fn prepare(
     if messages.is_empty() {
         return Ok(Prepared::Done("load"));
     }
-    let history = assemble(&resolved, &messages)?;
-    let (prompt, add_special) = request::render_prompt(
-        &resolved.format,
-        &resolved.facts,
-        &TemplateInput {
-            messages: &history,
-            tools,
-            add_generation_prompt: true,
-            bos_token: &resolved.facts.bos_token,
-            eos_token: &resolved.facts.eos_token,
-        },
-    )?;
-    let engine_req =
+    let mut history = assemble(&resolved, &messages)?;
+    let n_ctx = lease.info().n_ctx as usize;
+    let (prompt, add_special) = loop {
+        let rendered = request::render_prompt(
+            &resolved.format,
+            &resolved.facts,
+            &TemplateInput {
+                messages: &history,
+                tools,
+                add_generation_prompt: true,
+                bos_token: &resolved.facts.bos_token,
+                eos_token: &resolved.facts.eos_token,
+                think: common.think,
+                think_level: common.think_level.as_deref(),
+                think_set: common.think_set,
+            },
+        )?;
+        let tokens = lease
+            .runner()
+            .tokenize(&rendered.0, rendered.1)
+            .await?
+            .len();
+        if tokens <= n_ctx {
+            break rendered;
+        }
+        if req.truncate.unwrap_or(true) && drop_oldest(&mut history) {
+            continue;
+        }
+        if !req.shift.unwrap_or(true) {
+            return Err(ApiError::bad_request(request::PROMPT_TOO_LONG));
+        }
+        // Still too long: the runner keeps the start and the newest tokens.
+        break rendered;
+    };
+    if req.debug_render_only {
+        return Ok(Prepared::Rendered(prompt));
+    }
+    let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
+    let thinking = common
+        .think
+        .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt)));
     let tools = tools.map(|_| {
         let names = req.tools.iter().map(|t| t.function.name.clone()).collect();
         ToolCallParser::new(ToolFormat::detect(resolved.format.source()), names)
     });
     Ok(Prepared::Run(Box::new(Job {
         tools,
+        thinking,
         lease,
         request: engine_req,
         started,
     })))
+}
+
+/// Drops the oldest message that is neither a system message nor the last
+/// one, as Ollama truncates chat history. Returns whether one was dropped.
+fn drop_oldest(history: &mut Vec<Value>) -> bool {
+    let last = history.len().saturating_sub(1);
+    let victim = history
+        .iter()
+        .take(last)
+        .position(|m| m.get("role").and_then(Value::as_str) != Some("system"));
+    match victim {
+        Some(i) => {
+            history.remove(i);
+            true
+        }
+        None => false,
+    }
 }
 
 /// The model's message history, then the request's messages, with the
@@ -189,6 +254,12 @@ fn assemble(resolved: &model::Resolved, messages: &[Value]) -> Result<Vec<Value>
     Ok(out)
 }
 
+fn debug_only(model: &str, prompt: &str) -> Value {
+    json!({"model": model, "created_at": time::created_at(),
+           "message": {"role": "assistant", "content": ""}, "done": false,
+           "_debug_info": {"rendered_template": prompt}})
+}
+
 fn done_only(model: &str, reason: &str) -> Value {
     json!({"model": model, "created_at": time::created_at(),
            "message": {"role": "assistant", "content": ""}, "done": true, "done_reason": reason})
@@ -202,4 +273,9 @@ fn final_chunk(model: &str, text: &str, finished: &Finished) -> Value {
         .expect("object")
         .extend(finished.metrics.clone());
     out
+}
+
+fn with_logprobs(mut line: Value, logprobs: &[hearth_engine::TokenLogprob]) -> Value {
+    crate::logprobs::attach(&mut line, logprobs);
+    line
 }

@@ -10,17 +10,21 @@ use hearth_api::GenerateRequest;
 use hearth_engine::template::TemplateInput;
 use serde_json::{json, Value};
 
+use hearth_engine::thinking::ThinkingParser;
+
 use crate::body::JsonBody;
 use crate::error::ApiError;
-use crate::generation::{self, json_response, Finished, Job};
+use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
 use crate::templates::PromptFormat;
-use crate::{model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, AppState};
 
 /// A generate request after validation and scheduling.
 pub enum Prepared {
     /// Nothing to generate: `"load"` or `"unload"`.
     Done(&'static str),
+    /// `_debug_render_only`: the rendered prompt, nothing generated.
+    Rendered(String),
     /// A generation ready to start; `raw` replies carry no `context`.
     Run { job: Box<Job>, raw: bool },
 }
@@ -37,27 +41,43 @@ pub async fn generate(
                 &done_only(&req.model, reason),
             ))
         }
+        Prepared::Rendered(prompt) => {
+            let out = json!({"model": req.model, "created_at": time::created_at(), "response": "",
+                             "done": false, "_debug_info": {"rendered_template": prompt}});
+            return Ok(json_response(StatusCode::OK, &out));
+        }
         Prepared::Run { job, raw } => (*job, raw),
     };
     let name = req.model.clone();
     if !req.is_streaming() {
         let done = generation::collect(job).await?;
-        let out = final_chunk(&name, &done.text, &done.finished, raw);
+        let mut out = final_chunk(&name, &done.text, &done.finished, raw);
+        if !done.thinking.is_empty() {
+            out["thinking"] = Value::String(done.thinking);
+        }
         return Ok(json_response(StatusCode::OK, &out));
     }
     let (tx, response) = stream::ndjson();
-    tokio::spawn(async move {
-        let chunk_name = name.clone();
-        generation::stream(
-            job,
-            tx,
-            move |t| json!({"model": chunk_name, "created_at": time::created_at(), "response": t, "done": false}),
-            |_| Value::Null,
-            move |finished| final_chunk(&name, "", finished, raw),
-        )
-        .await;
-    });
+    tokio::spawn(generation::stream(job, tx, move |event| {
+        line(&name, event, raw)
+    }));
     Ok(response)
+}
+
+/// One NDJSON line of a streamed generation.
+fn line(model: &str, event: &Event, raw: bool) -> Value {
+    let chunk = |field: &str, t: &str| {
+        let mut v = json!({"model": model, "created_at": time::created_at(), "response": "", "done": false});
+        v[field] = Value::String(t.to_string());
+        v
+    };
+    match event {
+        Event::Content(t, lp) => with_logprobs(chunk("response", t), lp),
+        Event::Thinking(t, lp) => with_logprobs(chunk("thinking", t), lp),
+        // Generate offers no tools; calls cannot occur.
+        Event::ToolCalls(_) => chunk("response", ""),
+        Event::Done(finished) => final_chunk(model, "", finished, raw),
+    }
 }
 
 /// Validates `req` in Ollama's order, loads (or unloads) its model and
@@ -85,8 +105,15 @@ pub async fn prepare(
             "raw mode does not support template, system, or context",
         ));
     }
-    let common = Common::parse(&req.model, req.think.as_ref(), req.format.as_ref())?;
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
+    let can_think = resolved.can_think();
+    request::check_images(req.images.iter(), &resolved)?;
+    let common = Common::parse(
+        &req.model,
+        can_think,
+        req.think.as_ref(),
+        req.format.as_ref(),
+    )?;
     if resolved.facts.embedding {
         return Err(ApiError::bad_request(format!(
             "\"{}\" does not support generate",
@@ -109,10 +136,20 @@ pub async fn prepare(
     let (text, add_special) = if raw {
         (req.prompt.clone(), true)
     } else {
-        render(&resolved, req, &req.prompt)?
+        render(&resolved, req, &req.prompt, &common)?
     };
+    if req.debug_render_only {
+        return Ok(Prepared::Rendered(text));
+    }
+    if req.shift == Some(false) {
+        let tokens = lease.runner().tokenize(&text, add_special).await?.len() + req.context.len();
+        if tokens > lease.info().n_ctx as usize {
+            return Err(ApiError::bad_request(request::PROMPT_TOO_LONG));
+        }
+    }
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
+    engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
     engine_req.context = req
         .context
         .iter()
@@ -121,6 +158,9 @@ pub async fn prepare(
     Ok(Prepared::Run {
         job: Box::new(Job {
             tools: None,
+            thinking: common
+                .think
+                .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt))),
             lease,
             request: engine_req,
             started,
@@ -136,6 +176,7 @@ fn render(
     resolved: &model::Resolved,
     req: &GenerateRequest,
     prompt: &str,
+    common: &Common,
 ) -> Result<(String, bool), ApiError> {
     let mut messages: Vec<Value> = Vec::new();
     let system = if req.system.is_empty() {
@@ -164,6 +205,9 @@ fn render(
             add_generation_prompt: true,
             bos_token: &resolved.facts.bos_token,
             eos_token: &resolved.facts.eos_token,
+            think: common.think,
+            think_level: common.think_level.as_deref(),
+            think_set: common.think_set,
         },
     )
 }
@@ -182,4 +226,9 @@ fn final_chunk(model: &str, text: &str, finished: &Finished, raw: bool) -> Value
         out["context"] = json!(finished.completion.context);
     }
     out
+}
+
+fn with_logprobs(mut line: Value, logprobs: &[hearth_engine::TokenLogprob]) -> Value {
+    crate::logprobs::attach(&mut line, logprobs);
+    line
 }

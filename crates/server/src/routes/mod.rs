@@ -3,6 +3,7 @@
 pub mod blobs;
 pub mod chat;
 pub mod create;
+pub mod embed;
 pub mod generate;
 pub mod models;
 pub mod root;

@@ -170,8 +170,11 @@ pub fn capabilities(model: &Model, embedding: bool, template: &str) -> Vec<Strin
         caps.push("embedding".to_string());
     } else {
         caps.push("completion".to_string());
-        if template.contains("tools") {
+        if template.contains("tools") || template.contains(".Tools") {
             caps.push("tools".to_string());
+        }
+        if hearth_engine::thinking::template_supports_thinking(template) {
+            caps.push("thinking".to_string());
         }
     }
     for c in &model.config.capabilities {

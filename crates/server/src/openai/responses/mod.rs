@@ -30,8 +30,9 @@ pub async fn create(
     let reply = output::Reply::new(&req);
     let job = match chat::prepare(&state, &native, started).await? {
         Prepared::Run(job) => *job,
-        // Only an empty conversation just loads; that was refused.
-        Prepared::Done(_) => return Err(input::empty_input().into()),
+        // Without messages (refused above) or `_debug_render_only` (never
+        // set here) nothing would be generated.
+        Prepared::Done(_) | Prepared::Rendered(_) => return Err(input::empty_input().into()),
     };
     let answer = Answer::start(job)?;
     if !req.is_streaming() {

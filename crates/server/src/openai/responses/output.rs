@@ -4,6 +4,7 @@
 
 use hearth_api::openai::{
     OutputContent, OutputItem, Reasoning, ResponseObject, ResponseUsage, ResponsesRequest,
+    SummaryText,
 };
 use hearth_api::ToolCall;
 use serde_json::{json, Map, Value};
@@ -88,6 +89,9 @@ impl Reply {
     /// The finished object of a non-streamed reply.
     pub fn completed(&self, answer: &Collected) -> ResponseObject {
         let mut output = Vec::new();
+        if !answer.reasoning.is_empty() {
+            output.push(reasoning_item(&ids::new("rs_"), Some(&answer.reasoning)));
+        }
         if !answer.text.is_empty() || answer.tool_calls.is_empty() {
             output.push(message(&ids::new("msg_"), "completed", &answer.text));
         }
@@ -108,6 +112,18 @@ pub fn message(id: &str, status: &str, text: &str) -> OutputItem {
         } else {
             vec![output_text(text)]
         },
+    }
+}
+
+/// A reasoning item; `None` while it is being opened in a stream (no
+/// summary yet).
+pub fn reasoning_item(id: &str, text: Option<&str>) -> OutputItem {
+    OutputItem::Reasoning {
+        id: id.into(),
+        summary: text
+            .map(|t| SummaryText::SummaryText { text: t.into() })
+            .into_iter()
+            .collect(),
     }
 }
 

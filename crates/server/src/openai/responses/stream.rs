@@ -1,14 +1,17 @@
 //! The events of a streamed response: `response.created` and
 //! `response.in_progress`, then each output item opened, filled and closed
-//! in the order the answer produces it (a message's text deltas, a function
-//! call's arguments), then `response.completed` — or `response.failed`.
-//! Every event carries the next `sequence_number`.
+//! in the order the answer produces it (a reasoning summary's deltas, a
+//! message's text deltas, a function call's arguments), then
+//! `response.completed` — or `response.failed`. Every event carries the
+//! next `sequence_number`.
 
 use hearth_api::openai::{OutputItem, ResponseEvent, ResponseStreamEvent};
 use hearth_api::ToolCall;
 use serde_json::json;
 
-use super::output::{arguments, function_call, function_call_id, message, output_text, Reply};
+use super::output::{
+    arguments, function_call, function_call_id, message, output_text, reasoning_item, Reply,
+};
 use crate::answer::{Answer, Ending, Piece};
 use crate::error::ApiError;
 use crate::ids;
@@ -29,7 +32,8 @@ pub async fn write(mut answer: Answer, reply: Reply, tx: SseSender) {
     }
     loop {
         let going = match answer.next().await {
-            Some(Ok(Piece::Text(text))) => s.text(text).await,
+            Some(Ok(Piece::Text(text, _))) => s.text(text).await,
+            Some(Ok(Piece::Reasoning(text))) => s.reasoning(text).await,
             Some(Ok(Piece::ToolCalls(calls))) => s.calls(&calls).await,
             Some(Ok(Piece::End(ending))) => return s.end(&ending).await,
             Some(Err(e)) => return s.fail(&e).await,
@@ -41,8 +45,9 @@ pub async fn write(mut answer: Answer, reply: Reply, tx: SseSender) {
     }
 }
 
-/// The message item being written.
-struct OpenMessage {
+/// The item being written: a message or a reasoning summary.
+struct Open {
+    reasoning: bool,
     id: String,
     index: u32,
     text: String,
@@ -54,7 +59,7 @@ struct Writer {
     reply: Reply,
     /// Finished output items, in order.
     items: Vec<OutputItem>,
-    open: Option<OpenMessage>,
+    open: Option<Open>,
 }
 
 impl Writer {
@@ -79,7 +84,7 @@ impl Writer {
 
     /// Adds text to the open message, opening one first if needed.
     async fn text(&mut self, delta: String) -> bool {
-        if self.open.is_none() && !self.open_message().await {
+        if !self.ensure_open(false).await {
             return false;
         }
         let open = self.open.as_mut().expect("opened above");
@@ -94,30 +99,81 @@ impl Writer {
         self.send(event).await
     }
 
-    async fn open_message(&mut self) -> bool {
-        let open = OpenMessage {
-            id: ids::new("msg_"),
+    /// Adds reasoning to the open reasoning item, opening one if needed.
+    async fn reasoning(&mut self, delta: String) -> bool {
+        if !self.ensure_open(true).await {
+            return false;
+        }
+        let open = self.open.as_mut().expect("opened above");
+        open.text.push_str(&delta);
+        let event = ResponseEvent::ReasoningSummaryTextDelta {
+            item_id: open.id.clone(),
+            output_index: open.index,
+            summary_index: 0,
+            delta,
+        };
+        self.send(event).await
+    }
+
+    /// Makes sure the open item is of the wanted kind, closing another.
+    async fn ensure_open(&mut self, reasoning: bool) -> bool {
+        match self.open.as_ref().map(|o| o.reasoning) {
+            Some(kind) if kind == reasoning => return true,
+            Some(_) if !self.close().await => return false,
+            _ => {}
+        }
+        let open = Open {
+            reasoning,
+            id: ids::new(if reasoning { "rs_" } else { "msg_" }),
             index: self.items.len() as u32,
             text: String::new(),
         };
+        let (id, index) = (open.id.clone(), open.index);
+        self.open = Some(open);
+        if reasoning {
+            let item = reasoning_item(&id, None);
+            return self
+                .send(ResponseEvent::OutputItemAdded {
+                    output_index: index,
+                    item,
+                })
+                .await;
+        }
         let added = ResponseEvent::OutputItemAdded {
-            output_index: open.index,
-            item: message(&open.id, "in_progress", ""),
+            output_index: index,
+            item: message(&id, "in_progress", ""),
         };
         let part = ResponseEvent::ContentPartAdded {
-            item_id: open.id.clone(),
-            output_index: open.index,
+            item_id: id,
+            output_index: index,
             content_index: 0,
             part: output_text(""),
         };
-        self.open = Some(open);
-        self.send(added).await && self.send(part).await
+        self.send_all([added, part]).await
     }
 
-    async fn close_message(&mut self) -> bool {
+    /// Closes the open item, if any, and keeps it for the final output.
+    async fn close(&mut self) -> bool {
         let Some(open) = self.open.take() else {
             return true;
         };
+        if open.reasoning {
+            let item = reasoning_item(&open.id, Some(&open.text));
+            let events = [
+                ResponseEvent::ReasoningSummaryTextDone {
+                    item_id: open.id.clone(),
+                    output_index: open.index,
+                    summary_index: 0,
+                    text: open.text.clone(),
+                },
+                ResponseEvent::OutputItemDone {
+                    output_index: open.index,
+                    item: item.clone(),
+                },
+            ];
+            self.items.push(item);
+            return self.send_all(events).await;
+        }
         let item = message(&open.id, "completed", &open.text);
         let events = [
             ResponseEvent::OutputTextDone {
@@ -142,9 +198,9 @@ impl Writer {
         self.send_all(events).await
     }
 
-    /// Each call becomes a `function_call` item, its arguments sent whole.
+    /// Each call is a `function_call` item, its arguments sent whole.
     async fn calls(&mut self, calls: &[ToolCall]) -> bool {
-        if !self.close_message().await {
+        if !self.close().await {
             return false;
         }
         for call in calls {
@@ -179,13 +235,21 @@ impl Writer {
         true
     }
 
-    /// Closes what is open (an answer with no output gets an empty
-    /// message, so `output[0]` is always there) and completes.
+    /// Closes what is open and completes. An answer without a message or
+    /// a call (no text at all) still gets an empty message, as clients read
+    /// the answer from the message item.
     async fn end(&mut self, ending: &Ending) {
-        if self.items.is_empty() && self.open.is_none() && !self.open_message().await {
+        let answered = self.open.as_ref().is_some_and(|o| !o.reasoning)
+            || self.items.iter().any(|i| {
+                matches!(
+                    i,
+                    OutputItem::Message { .. } | OutputItem::FunctionCall { .. }
+                )
+            });
+        if !answered && !self.ensure_open(false).await {
             return;
         }
-        if !self.close_message().await {
+        if !self.close().await {
             return;
         }
         let response = self
