@@ -119,6 +119,8 @@ impl Server {
         cmd.arg("serve")
             .env("HEARTH_HOST", format!("127.0.0.1:{port}"))
             .env("HEARTH_MODELS", models.path().join("store"))
+            // Keys and other state stay in the test's own directory.
+            .env("HEARTH_HOME", models.path().join("home"))
             .env("HEARTH_NUM_THREADS", "1")
             .env("RUST_LOG", "info,runner=debug")
             .stdin(Stdio::null())
@@ -155,6 +157,39 @@ impl Server {
     /// The server's log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The server's `HEARTH_HOME` (where `hearth keys` keeps its file).
+    pub fn home(&self) -> PathBuf {
+        self.models.path().join("home")
+    }
+
+    /// The server's `host:port`.
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Sends SIGTERM, as a service manager stopping the server would.
+    pub fn terminate(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM failed");
+    }
+
+    /// Waits up to `timeout` for the server to exit; its exit code, or
+    /// `None` if it is still running.
+    pub async fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
     }
 
     /// Whether the server process is still running.

@@ -344,3 +344,48 @@ async fn images_are_checked() {
         )
     );
 }
+
+#[tokio::test]
+async fn suffix_fills_in_the_middle_when_the_template_can() {
+    let s = with_tiny().await;
+    let fim = "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}";
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "coder", "from": "tiny", "template": fim, "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let show = s.post("/api/show", json!({"model": "coder"})).await.1;
+    assert!(
+        show["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("insert")),
+        "{show}"
+    );
+    let (_, body) = s
+        .post("/api/generate", json!({"model": "coder", "prompt": "def f(", "suffix": "return x", "_debug_render_only": true}))
+        .await;
+    assert_eq!(
+        body["_debug_info"]["rendered_template"],
+        "<PRE> def f( <SUF>return x <MID>"
+    );
+    let (status, body) = s
+        .post("/api/generate", json!({"model": "coder", "prompt": "def f(", "suffix": "x", "stream": false, "options": {"num_predict": 3}}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s
+        .post(
+            "/api/generate",
+            json!({"model": "tiny", "prompt": "a", "suffix": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            json!({"error": "registry.ollama.ai/library/tiny:latest does not support insert"})
+        )
+    );
+}

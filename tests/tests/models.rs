@@ -55,6 +55,7 @@ async fn create_streams_progress_and_lists_the_model() {
     assert!(m["size"].as_u64().unwrap() > bytes.len() as u64);
     assert_eq!(m["details"]["format"], "gguf");
     assert_eq!(m["details"]["family"], "llama");
+    assert_eq!(m["capabilities"], json!(["completion"]));
 
     // Case-insensitive lookup.
     let (status, show) = s.post("/api/show", json!({"model": "foo"})).await;

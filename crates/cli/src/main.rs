@@ -3,7 +3,9 @@
 //! which a child process hosts one loaded model.
 
 mod commands;
+mod config_file;
 mod create;
+mod keys;
 mod modelfile;
 mod output;
 mod run;
@@ -27,8 +29,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (configured by HEARTH_* environment variables).
-    #[command(alias = "start")]
-    Serve,
+    #[command(alias = "start", after_help = config_file::help())]
+    Serve(serve::ServeArgs),
+    /// Manage the API keys the server accepts.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
     /// Create a model from a Modelfile.
     Create {
         /// Name of the new model.
@@ -66,6 +71,12 @@ fn main() -> ExitCode {
         serve::init_tracing("warn");
         return ExitCode::from(hearth_engine_llama::runner::main(spec) as u8);
     }
+    if matches!(cli.command, Some(Command::Serve(_))) {
+        if let Err(e) = config_file::apply() {
+            eprintln!("Error: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -91,7 +102,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     };
     match command {
-        Command::Serve => serve::serve().await,
+        Command::Serve(args) => serve::serve(args).await,
+        Command::Keys(command) => keys::run(command),
         Command::Create { model, file } => create::create(&model, &file).await,
         Command::Show(args) => commands::show(args).await,
         Command::Run(args) => run::run(args).await,

@@ -3,8 +3,17 @@
 use anyhow::Context;
 use hearth_api::Host;
 use hearth_engine::runner::RunnerCommand;
-use hearth_server::{AppState, ServerConfig};
+use hearth_server::{security, AppState, ServerConfig};
 use tokio::net::TcpListener;
+
+/// Flags of `hearth serve`.
+#[derive(clap::Args, Debug, Default)]
+pub struct ServeArgs {
+    /// Allow listening on a non-loopback address without any API key.
+    /// Anyone who can reach the address can then use and change your models.
+    #[arg(long)]
+    pub insecure_no_auth: bool,
+}
 
 /// Logs go to stderr; `HEARTH_DEBUG=1` or `RUST_LOG` shows more.
 pub fn init_tracing(default: &str) {
@@ -23,9 +32,10 @@ pub fn init_tracing(default: &str) {
         .try_init();
 }
 
-pub async fn serve() -> anyhow::Result<()> {
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_tracing("info");
     let host = Host::from_env();
+    let security = security::Settings::from_env(&host, args.insecure_no_auth)?;
     let addr = host.bind_addr();
     let listener = TcpListener::bind(&addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
@@ -38,7 +48,8 @@ pub async fn serve() -> anyhow::Result<()> {
     let models = config.models.clone();
     let runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
     let state = AppState::new(config, runner)
-        .with_context(|| format!("cannot open the model store at {}", models.display()))?;
+        .with_context(|| format!("cannot open the model store at {}", models.display()))?
+        .with_security(security);
     let local = listener.local_addr()?;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), models = %models.display(), "Listening on {local}");
     hearth_server::serve(listener, state, shutdown_signal()).await?;

@@ -15,7 +15,8 @@
 
 use std::num::NonZeroU32;
 
-use llama_cpp_2::context::params::{LlamaContextParams, LlamaPoolingType};
+use hearth_engine::LoadSpec;
+use llama_cpp_2::context::params::{KvCacheType, LlamaContextParams, LlamaPoolingType};
 use llama_cpp_2::model::LlamaModel;
 
 use crate::embed_plan;
@@ -57,8 +58,16 @@ impl Pooling {
 }
 
 /// Settings of a generation context.
-pub fn generation(n_ctx: u32, n_batch: u32, threads: i32) -> LlamaContextParams {
-    LlamaContextParams::default()
+pub fn generation(n_ctx: u32, n_batch: u32, threads: i32, spec: &LoadSpec) -> LlamaContextParams {
+    let mut params = LlamaContextParams::default();
+    if let Some(on) = spec.flash_attention {
+        // llama.cpp's flash-attention policy: 1 enabled, 0 disabled (-1 auto).
+        params = params.with_flash_attention_policy(i32::from(on));
+    }
+    if let Some(kind) = spec.kv_cache_type.as_deref().and_then(kv_cache_type) {
+        params = params.with_type_k(kind).with_type_v(kind);
+    }
+    params
         .with_n_ctx(NonZeroU32::new(n_ctx))
         .with_n_batch(n_batch)
         .with_n_ubatch(n_batch.min(512))
@@ -84,6 +93,16 @@ pub fn embedding(n_ctx: u32, threads: i32, pooling: Pooling) -> (LlamaContextPar
         .with_n_threads(threads)
         .with_n_threads_batch(threads);
     (params, n_seq_max)
+}
+
+/// The KV cache element types Ollama accepts (`OLLAMA_KV_CACHE_TYPE`).
+pub fn kv_cache_type(name: &str) -> Option<KvCacheType> {
+    match name.to_ascii_lowercase().as_str() {
+        "f16" => Some(KvCacheType::F16),
+        "q8_0" => Some(KvCacheType::Q8_0),
+        "q4_0" => Some(KvCacheType::Q4_0),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -145,7 +145,7 @@ fn new_context(
             let (params, seqs) = context::embedding(n_ctx, threads, p);
             (params, Some(seqs))
         }
-        None => (context::generation(n_ctx, n_batch, threads), None),
+        None => (context::generation(n_ctx, n_batch, threads, spec), None),
     };
     let ctx = model
         .new_context(backend(), params)

@@ -73,6 +73,22 @@ pub fn render(source: &str, input: &TemplateInput<'_>) -> Result<String, EngineE
     render_legacy(&template, &system, input)
 }
 
+/// Whether the template can fill in the middle (it uses `.Suffix`).
+pub fn supports_insert(source: &str) -> bool {
+    is_go_template(source) && source.contains(".Suffix")
+}
+
+/// Renders a fill-in-the-middle prompt: the template executed with
+/// `.Prompt`, `.Suffix` and an empty `.Response`, as Ollama does.
+pub fn render_fim(source: &str, prompt: &str, suffix: &str) -> Result<String, EngineError> {
+    let template = parse(source)?;
+    let mut ctx = base_context("", &TemplateInput::default());
+    ctx.insert("Prompt".into(), Value::from(prompt));
+    ctx.insert("Suffix".into(), Value::from(suffix));
+    ctx.insert("Response".into(), Value::from(""));
+    execute(&template, ctx)
+}
+
 const RESPONSE_MARK: &str = "\u{1}HEARTH-RESPONSE\u{1}";
 
 /// Legacy templates: one execution per exchange; the final one is cut
@@ -126,7 +142,7 @@ fn base_context(system: &str, input: &TemplateInput<'_>) -> HashMap<String, Valu
     ctx.insert("System".into(), Value::from(system));
     let tools = input
         .tools
-        .map(to_value)
+        .map(|t| tools_value(t, 0))
         .unwrap_or(Value::Array(Vec::new()));
     ctx.insert("Tools".into(), tools);
     ctx.insert("Think".into(), Value::Bool(input.think));
@@ -232,6 +248,98 @@ fn execute(template: &Template, ctx: HashMap<String, Value>) -> Result<String, E
         .map_err(|e| EngineError::InvalidRequest(format!("template error: {e}")))
 }
 
+/// Key under which a tool-definition object carries its own JSON text, so
+/// `{{ json .Function }}` prints keys in the order the client sent them
+/// (template objects are hash maps and forget the order).
+const ORIGINAL_JSON: &str = "\u{0}json";
+
+/// What a node of a tool definition is, for its Go field names.
+#[derive(Clone, Copy)]
+enum ToolNode {
+    Tool,
+    Function,
+    Schema,
+    Properties,
+}
+
+/// Tool definitions → template values. Fields get Ollama's Go names
+/// (`.Type`, `.Function.Name`, `.Function.Parameters.Properties`…) beside
+/// their JSON names, and the tool, function and parameters objects keep
+/// their original JSON for `json` (not deeper, where templates may range
+/// over property maps).
+fn tools_value(v: &Json, depth: usize) -> Value {
+    match v {
+        Json::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| tool_node(i, ToolNode::Tool, depth))
+                .collect(),
+        ),
+        other => tool_node(other, ToolNode::Tool, depth),
+    }
+}
+
+fn tool_node(v: &Json, node: ToolNode, depth: usize) -> Value {
+    let Json::Object(o) = v else {
+        return to_value(v);
+    };
+    let mut map = HashMap::new();
+    for (key, value) in o {
+        let (child, alias) = match (node, key.as_str()) {
+            (ToolNode::Properties, _) => (tool_node(value, ToolNode::Schema, depth + 1), None),
+            (ToolNode::Tool, "function") => (
+                tool_node(value, ToolNode::Function, depth + 1),
+                Some("Function"),
+            ),
+            (ToolNode::Function, "parameters") => (
+                tool_node(value, ToolNode::Schema, depth + 1),
+                Some("Parameters"),
+            ),
+            (ToolNode::Schema, "properties") => (
+                tool_node(value, ToolNode::Properties, depth + 1),
+                Some("Properties"),
+            ),
+            (ToolNode::Schema, "items") => {
+                (tool_node(value, ToolNode::Schema, depth + 1), Some("Items"))
+            }
+            (_, k) => (to_value(value), go_field(k)),
+        };
+        if let Some(alias) = alias {
+            map.insert(alias.to_string(), child.clone());
+        }
+        map.insert(key.clone(), child);
+    }
+    if depth < 3 && !matches!(node, ToolNode::Properties) {
+        map.insert(ORIGINAL_JSON.to_string(), Value::from(v.to_string()));
+    }
+    Value::Object(map)
+}
+
+/// Whether `key` is a Go-name alias added beside its JSON-named twin.
+fn is_alias(key: &str, map: &HashMap<String, Value>) -> bool {
+    let mut chars = key.chars();
+    match chars.next() {
+        Some(first) if first.is_uppercase() => {
+            let twin: String = first.to_lowercase().chain(chars).collect();
+            map.contains_key(&twin)
+        }
+        _ => false,
+    }
+}
+
+/// Ollama's Go field name for a JSON key of a tool definition.
+fn go_field(key: &str) -> Option<&'static str> {
+    Some(match key {
+        "type" => "Type",
+        "name" => "Name",
+        "description" => "Description",
+        "required" => "Required",
+        "enum" => "Enum",
+        "anyOf" => "AnyOf",
+        _ => return None,
+    })
+}
+
 /// JSON → template values; object keys keep their spelling.
 fn to_value(v: &Json) -> Value {
     match v {
@@ -256,7 +364,19 @@ fn to_json(v: &Value) -> Json {
         Value::Number(n) => number_json(n),
         Value::Array(a) => Json::Array(a.iter().map(to_json).collect()),
         Value::Object(o) | Value::Map(o) => {
-            Json::Object(o.iter().map(|(k, v)| (k.clone(), to_json(v))).collect())
+            if let Some(Value::String(original)) = o.get(ORIGINAL_JSON) {
+                // A tool definition: print it as the client sent it.
+                if let Ok(json) = serde_json::from_str(original) {
+                    return json;
+                }
+            }
+            // No order survives in a hash map: sort, as Go's encoder sorts map keys.
+            let sorted: std::collections::BTreeMap<&String, Json> = o
+                .iter()
+                .filter(|(k, _)| *k != ORIGINAL_JSON && !is_alias(k, o))
+                .map(|(k, v)| (k, to_json(v)))
+                .collect();
+            Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
         }
         Value::Function(_) => Json::Null,
     }
@@ -299,6 +419,11 @@ fn json(args: &[Value]) -> Result<Value, FuncError> {
     let v = args
         .first()
         .ok_or_else(|| FuncError::ExactlyXArgs("json".into(), 1))?;
+    if let Value::Object(map) = v {
+        if let Some(Value::String(original)) = map.get(ORIGINAL_JSON) {
+            return Ok(Value::from(original.clone()));
+        }
+    }
     Ok(Value::from(to_json(v).to_string()))
 }
 
@@ -374,6 +499,16 @@ mod tests {
     fn prompt_only_template_gets_the_prompt() {
         let m = vec![json!({"role": "user", "content": "hello"})];
         assert_eq!(render("{{ .Prompt }}", &input(&m)).unwrap(), "hello");
+    }
+
+    #[test]
+    fn fill_in_the_middle() {
+        let src = "{{ if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{ else }}{{ .Prompt }}{{ end }}";
+        assert!(supports_insert(src));
+        assert_eq!(
+            render_fim(src, "def f(", "return x").unwrap(),
+            "<PRE> def f( <SUF>return x <MID>"
+        );
     }
 
     #[test]

@@ -23,6 +23,12 @@ pub struct LoadSpec {
     /// pools each input into one vector instead of producing logits.
     #[serde(default)]
     pub embedding: bool,
+    /// Flash attention: on, off, or llama.cpp's choice (`None`).
+    #[serde(default)]
+    pub flash_attention: Option<bool>,
+    /// Element type of the KV cache (`f16`, `q8_0`, `q4_0`); `None` = f16.
+    #[serde(default)]
+    pub kv_cache_type: Option<String>,
 }
 
 impl LoadSpec {
@@ -36,6 +42,8 @@ impl LoadSpec {
             num_gpu: -1,
             use_mmap: true,
             embedding: false,
+            flash_attention: None,
+            kv_cache_type: None,
         }
     }
 }

@@ -130,12 +130,82 @@ fn environment() -> Environment<'static> {
             Err(JinjaError::new(ErrorKind::InvalidOperation, msg))
         },
     );
+    env.add_filter("tojson", python_tojson);
     env.add_function("strftime_now", |fmt: String| {
         chrono::Local::now().format(&fmt).to_string()
     });
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
     env
+}
+
+/// `tojson` as Hugging Face templates expect it: Python's `json.dumps`,
+/// which keeps key order and separates with `", "` and `": "` (or indents
+/// when asked), rather than minijinja's compact form. Models were trained
+/// on prompts written this way.
+fn python_tojson(
+    value: minijinja::Value,
+    kwargs: minijinja::value::Kwargs,
+) -> Result<String, JinjaError> {
+    let indent: Option<usize> = kwargs.get("indent")?;
+    let _: Option<bool> = kwargs.get("ensure_ascii")?;
+    let _: Option<bool> = kwargs.get("sort_keys")?;
+    kwargs.assert_all_used()?;
+    let json = serde_json::to_value(&value)
+        .map_err(|e| JinjaError::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    let mut out = Vec::new();
+    let result = match indent {
+        Some(n) => {
+            let spaces = " ".repeat(n);
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut out,
+                serde_json::ser::PrettyFormatter::with_indent(spaces.as_bytes()),
+            );
+            serde::Serialize::serialize(&json, &mut ser)
+        }
+        None => serde::Serialize::serialize(
+            &json,
+            &mut serde_json::Serializer::with_formatter(&mut out, PythonFormatter),
+        ),
+    };
+    result.map_err(|e| JinjaError::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    Ok(String::from_utf8(out).expect("JSON is UTF-8"))
+}
+
+/// Python's default `json.dumps` separators: `", "` and `": "`.
+struct PythonFormatter;
+
+impl serde_json::ser::Formatter for PythonFormatter {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
 }
 
 fn describe(e: &JinjaError) -> String {

@@ -30,6 +30,9 @@ pub enum SchedulerError {
     Engine(#[from] EngineError),
     #[error("server is shutting down")]
     ShuttingDown,
+    /// More requests wait for a model than the queue holds.
+    #[error("server busy, please try again.  maximum pending requests exceeded")]
+    Busy,
 }
 
 /// Settings of the scheduler.
@@ -41,6 +44,8 @@ pub struct SchedulerConfig {
     pub default_keep_alive: KeepAlive,
     /// Most models loaded at once; idle ones are evicted beyond it.
     pub max_loaded: usize,
+    /// Most requests waiting for a model (to load, or to be free) at once.
+    pub max_queue: usize,
 }
 
 /// Identifies the model a request wants: its display name (for `/api/ps`),
@@ -62,6 +67,8 @@ struct Inner {
     config: SchedulerConfig,
     slots: Mutex<HashMap<PathBuf, Arc<Slot>>>,
     loading: tokio::sync::Mutex<()>,
+    /// Requests inside `acquire` right now.
+    waiting: std::sync::atomic::AtomicUsize,
 }
 
 impl Scheduler {
@@ -71,6 +78,7 @@ impl Scheduler {
                 config,
                 slots: Mutex::default(),
                 loading: tokio::sync::Mutex::new(()),
+                waiting: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -83,12 +91,29 @@ impl Scheduler {
         keep_alive: Option<KeepAlive>,
     ) -> Result<Lease, SchedulerError> {
         let started = Instant::now();
+        let _waiting = self.enter_queue()?;
         let slot = self.slot_for(model).await?;
         if let Some(k) = keep_alive {
             slot.set_keep_alive(k);
         }
         let lease = slot.lease().await;
         Ok(lease.with_load_duration(started.elapsed()))
+    }
+
+    /// Counts a waiting request, or refuses it when the queue is full.
+    fn enter_queue(&self) -> Result<QueueGuard<'_>, SchedulerError> {
+        use std::sync::atomic::Ordering;
+        let waiting = &self.inner.waiting;
+        if waiting.fetch_add(1, Ordering::SeqCst) >= self.inner.config.max_queue.max(1) {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(SchedulerError::Busy);
+        }
+        Ok(QueueGuard(waiting))
+    }
+
+    /// Requests waiting for a model now (for metrics).
+    pub fn waiting(&self) -> usize {
+        self.inner.waiting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Unloads the model at `model_path` as soon as it is idle.
@@ -182,6 +207,15 @@ impl Scheduler {
                 slot.stop();
             }
         }
+    }
+}
+
+/// Leaves the queue when dropped.
+struct QueueGuard<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl Drop for QueueGuard<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 

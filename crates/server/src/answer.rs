@@ -81,11 +81,12 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// Starts `job`. Fails before any byte is sent, so the error still gets
-    /// its own status.
-    pub fn start(job: Job) -> Result<Self, ApiError> {
+    /// Starts `job`; `streamed` says whether the answer goes out as it
+    /// comes (the metrics count the others as deferred). Fails before any
+    /// byte is sent, so the error still gets its own status.
+    pub fn start(job: Job, streamed: bool) -> Result<Self, ApiError> {
         Ok(Self {
-            events: job.start()?,
+            events: job.start(streamed)?,
             called_tools: false,
         })
     }

@@ -20,11 +20,20 @@ pub struct ServerConfig {
     pub max_loaded: usize,
     /// Skip pruning of stale blobs at startup (`HEARTH_NOPRUNE`).
     pub no_prune: bool,
+    /// Flash attention on or off (`HEARTH_FLASH_ATTENTION`); unset = auto.
+    pub flash_attention: Option<bool>,
+    /// KV cache element type (`HEARTH_KV_CACHE_TYPE`: f16, q8_0, q4_0).
+    pub kv_cache_type: Option<String>,
+    /// Requests that may wait for a model at once (`HEARTH_MAX_QUEUE`, 512).
+    pub max_queue: usize,
 }
 
 impl ServerConfig {
     /// Reads the `HEARTH_*` variables, falling back to Ollama's defaults.
     pub fn from_env() -> Self {
+        if env_num("HEARTH_NUM_PARALLEL").is_some_and(|n| n > 1) {
+            tracing::warn!("HEARTH_NUM_PARALLEL > 1 is not supported yet: requests to one model run one at a time");
+        }
         Self {
             models: hearth_store::Store::default_root(),
             keep_alive: env("HEARTH_KEEP_ALIVE")
@@ -37,7 +46,23 @@ impl ServerConfig {
                 .filter(|&n| n > 0)
                 .unwrap_or(3) as usize,
             no_prune: env("HEARTH_NOPRUNE").is_some_and(|v| env_bool(&v)),
+            flash_attention: env("HEARTH_FLASH_ATTENTION").map(|v| env_bool(&v)),
+            kv_cache_type: env("HEARTH_KV_CACHE_TYPE").and_then(|v| kv_cache_type(&v)),
+            max_queue: env_num("HEARTH_MAX_QUEUE")
+                .filter(|&n| n > 0)
+                .unwrap_or(512) as usize,
         }
+    }
+}
+
+/// A KV cache type Ollama accepts, or `None` (with a warning) for others.
+fn kv_cache_type(v: &str) -> Option<String> {
+    let v = v.to_ascii_lowercase();
+    if ["f16", "q8_0", "q4_0"].contains(&v.as_str()) {
+        Some(v)
+    } else {
+        tracing::warn!(value = %v, "HEARTH_KV_CACHE_TYPE must be f16, q8_0 or q4_0; using f16");
+        None
     }
 }
 

@@ -98,6 +98,7 @@ impl From<SchedulerError> for ApiError {
     fn from(e: SchedulerError) -> Self {
         match e {
             SchedulerError::Engine(e) => e.into(),
+            SchedulerError::Busy => Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
             SchedulerError::ShuttingDown => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }

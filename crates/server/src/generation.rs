@@ -64,14 +64,18 @@ pub struct Events {
     thinking: Option<ThinkingParser>,
     /// Log probabilities not yet attached to text (it was held back).
     logprobs: Vec<TokenLogprob>,
+    /// Counts this generation as running in the metrics until dropped.
+    _running: crate::metrics::RunningGuard,
     /// Events parsed ahead of the one being returned.
     ready: VecDeque<Event>,
     calls_made: usize,
 }
 
 impl Job {
-    /// Starts the generation.
-    pub fn start(self) -> Result<Events, ApiError> {
+    /// Starts the generation. `streamed` says whether its output goes to
+    /// the client as it comes (for the metrics of deferred requests).
+    pub fn start(self, streamed: bool) -> Result<Events, ApiError> {
+        let running = crate::metrics::global().generation_started(streamed);
         let load_ns = self.lease.load_duration().as_nanos();
         let generation = self.lease.runner().generate(self.request)?;
         Ok(Events {
@@ -82,6 +86,7 @@ impl Job {
             tools: self.tools,
             thinking: self.thinking,
             logprobs: Vec::new(),
+            _running: running,
             ready: VecDeque::new(),
             calls_made: 0,
         })
@@ -103,6 +108,7 @@ impl Events {
                     self.attach_logprobs(before);
                 }
                 Ok(GenerationEvent::Done(completion)) => {
+                    crate::metrics::global().generation_finished(&completion);
                     let before = self.ready.len();
                     self.parse(None);
                     self.attach_logprobs(before);
@@ -228,7 +234,7 @@ fn metrics(job_started: Instant, load_ns: u128, c: &Completion) -> Map<String, V
 /// Streams every event as the line `line(&event)` returns. Stops
 /// (cancelling the generation) when the client goes away.
 pub async fn stream(job: Job, tx: LineSender, line: impl Fn(&Event) -> Value) {
-    let mut events = match job.start() {
+    let mut events = match job.start(true) {
         Ok(events) => events,
         Err(e) => return tx.error(&e.message).await,
     };
@@ -255,7 +261,7 @@ pub struct Collected {
 
 /// Runs to the end and returns the whole text, the tool calls and the finish.
 pub async fn collect(job: Job) -> Result<Collected, ApiError> {
-    let mut events = job.start()?;
+    let mut events = job.start(false)?;
     let mut text = String::new();
     let mut thinking = String::new();
     let mut tool_calls = Vec::new();

@@ -15,16 +15,23 @@ mod answer;
 mod anthropic;
 mod body;
 pub mod config;
+mod connections;
 mod error;
 mod generation;
 mod ids;
+pub mod lifecycle;
 mod logprobs;
+pub mod metrics;
 mod model;
 mod openai;
+mod ops;
 mod request;
+mod request_id;
 mod routes;
+pub mod security;
 mod show;
 mod sse;
+mod stack;
 mod stream;
 mod templates;
 mod time;
@@ -55,6 +62,10 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub scheduler: Scheduler,
     facts: Arc<templates::FactsCache>,
+    /// Host check, CORS, keys, limits and timeouts.
+    pub security: Arc<security::Settings>,
+    /// Serving or draining, and the requests in flight.
+    pub lifecycle: Arc<lifecycle::Lifecycle>,
 }
 
 impl AppState {
@@ -84,19 +95,28 @@ impl AppState {
             runner,
             default_keep_alive: config.keep_alive,
             max_loaded: config.max_loaded,
+            max_queue: config.max_queue,
         });
         Ok(Self {
             config: Arc::new(config),
             store: Arc::new(store),
             scheduler,
             facts: Arc::default(),
+            security: Arc::default(),
+            lifecycle: Arc::default(),
         })
+    }
+
+    /// Replaces the default (loopback, no keys) security settings.
+    pub fn with_security(mut self, settings: security::Settings) -> Self {
+        self.security = Arc::new(settings);
+        self
     }
 }
 
 /// The router with every endpoint.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/", get(routes::root::root).head(routes::root::root))
         .route(
             "/api/version",
@@ -127,10 +147,11 @@ pub fn router(state: AppState) -> Router {
                 .post(routes::blobs::upload)
                 .layer(DefaultBodyLimit::disable()),
         )
+        .merge(ops::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(body::MAX_JSON_BODY))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(body::MAX_JSON_BODY));
+    stack::wrap(router, &state).with_state(state)
 }
 
 async fn not_found() -> impl IntoResponse {
@@ -149,16 +170,13 @@ async fn method_not_allowed() -> impl IntoResponse {
     )
 }
 
-/// Serves until `shutdown` resolves, then stops every runner.
+/// Serves until `shutdown` resolves and requests in flight have finished
+/// (or the shutdown deadline passed), then stops every runner.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let scheduler = state.scheduler.clone();
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    scheduler.shutdown();
-    result
+    let app = router(state.clone());
+    connections::serve(listener, state, app, shutdown).await
 }

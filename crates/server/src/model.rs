@@ -109,6 +109,8 @@ fn load_spec(
         num_gpu: o.num_gpu.map_or(-1, |n| n as i32),
         use_mmap: o.use_mmap.unwrap_or(true),
         embedding: facts.embedding,
+        flash_attention: state.config.flash_attention,
+        kv_cache_type: state.config.kv_cache_type.clone(),
     }
 }
 

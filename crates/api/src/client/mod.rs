@@ -23,6 +23,8 @@ use crate::{
 };
 use response::{check_status, transport_error};
 
+/// The variable holding the API key client commands send.
+pub const API_KEY_ENV: &str = "HEARTH_API_KEY";
 const USER_AGENT: &str = concat!("hearth/", env!("CARGO_PKG_VERSION"));
 const NDJSON: &str = "application/x-ndjson";
 const JSON: &str = "application/json";
@@ -47,9 +49,29 @@ impl Client {
     }
 
     /// A client for the server named by `HEARTH_HOST` (default
-    /// `http://127.0.0.1:11434`; bind-all addresses become loopback).
+    /// `http://127.0.0.1:11434`; bind-all addresses become loopback),
+    /// sending the API key in `HEARTH_API_KEY` if one is set.
     pub fn from_env() -> Client {
-        Client::new(Host::from_env().base_url())
+        let client = Client::new(Host::from_env().base_url());
+        match crate::env::var(API_KEY_ENV) {
+            key if key.is_empty() => client,
+            key => client.with_api_key(&key),
+        }
+    }
+
+    /// Sends `Authorization: Bearer <key>` with every request.
+    pub fn with_api_key(mut self, key: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Ok(mut value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}")) {
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        self.http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .default_headers(headers)
+            .build()
+            .unwrap_or_default();
+        self
     }
 
     /// The server URL this client talks to.

@@ -44,7 +44,7 @@ pub async fn messages(
             return Err(ApiError::internal("nothing to generate").into())
         }
     };
-    let answer = Answer::start(job)?;
+    let answer = Answer::start(job, req.is_streaming())?;
     let head = Head::new(&req);
     if !req.is_streaming() {
         let body = serde_json::to_value(head.message(answer.collect().await?)).expect("serializes");

@@ -39,7 +39,7 @@ pub async fn completions(
             return Err(ApiError::internal("nothing to generate").into())
         }
     };
-    let answer = Answer::start(job)?;
+    let answer = Answer::start(job, req.is_streaming())?;
     if !req.is_streaming() {
         let body =
             serde_json::to_value(reply.completion(answer.collect().await?)).expect("serializes");

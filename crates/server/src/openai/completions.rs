@@ -29,7 +29,7 @@ pub async fn completions(
     let native = to_native(&req)?;
     let reply = Reply::new(&req);
     let answer = match generate::prepare(&state, &native, started).await? {
-        Prepared::Run { job, .. } => Some(Answer::start(*job)?),
+        Prepared::Run { job, .. } => Some(Answer::start(*job, req.is_streaming())?),
         // An empty prompt only loads the model: an empty answer.
         // (`_debug_render_only` is never set here.)
         Prepared::Done(_) | Prepared::Rendered(_) => None,

@@ -120,7 +120,8 @@ pub async fn prepare(
             req.model
         )));
     }
-    if !req.suffix.is_empty() {
+    let fim = !req.suffix.is_empty();
+    if fim && !hearth_engine::gotemplate::supports_insert(resolved.format.source()) {
         return Err(ApiError::bad_request(format!(
             "{} does not support insert",
             resolved.model.name
@@ -133,7 +134,16 @@ pub async fn prepare(
     if req.prompt.is_empty() {
         return Ok(Prepared::Done("load"));
     }
-    let (text, add_special) = if raw {
+    let (text, add_special) = if fim {
+        let template = if req.template.is_empty() {
+            resolved.format.source()
+        } else {
+            &req.template
+        };
+        let prompt = hearth_engine::gotemplate::render_fim(template, &req.prompt, &req.suffix)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
+        (prompt, true)
+    } else if raw {
         (req.prompt.clone(), true)
     } else {
         render(&resolved, req, &req.prompt, &common)?

@@ -19,26 +19,31 @@ pub async fn tags(State(state): State<AppState>) -> Result<Response, ApiError> {
     let entries = tokio::task::spawn_blocking(move || store.list())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
-    let models: Vec<Value> = entries
-        .into_iter()
-        .map(|e| {
-            let config = state
-                .store
-                .load(&e.name)
-                .ok()
-                .flatten()
-                .map(|m| m.config)
-                .unwrap_or_default();
-            let name = e.name.display_shortest();
-            json!({
-                "name": name, "model": name,
-                "modified_at": time::local(e.modified),
-                "size": e.size, "digest": e.digest,
-                "details": details(&config, ""),
-            })
-        })
-        .collect();
+    let mut models = Vec::with_capacity(entries.len());
+    for e in entries {
+        let Ok(Some(model)) = state.store.load(&e.name) else {
+            continue; // a manifest whose layers are unreadable is not listed
+        };
+        let name = e.name.display_shortest();
+        let mut entry = json!({
+            "name": name, "model": name,
+            "modified_at": time::local(e.modified),
+            "size": e.size, "digest": e.digest,
+            "details": details(&model.config, ""),
+        });
+        if let Some(caps) = model_capabilities(&state, &model).await {
+            entry["capabilities"] = json!(caps);
+        }
+        models.push(entry);
+    }
     Ok(json_response(StatusCode::OK, &json!({ "models": models })))
+}
+
+/// A model's capabilities from its (cached) GGUF facts and template.
+async fn model_capabilities(state: &AppState, model: &Model) -> Option<Vec<String>> {
+    let facts = state.facts.get(model.model_path.as_ref()?).await.ok()?;
+    let format = crate::templates::choose(model.template.as_deref(), &facts);
+    Some(capabilities(model, facts.embedding, format.source()))
 }
 
 pub async fn ps(State(state): State<AppState>) -> Result<Response, ApiError> {
@@ -172,6 +177,9 @@ pub fn capabilities(model: &Model, embedding: bool, template: &str) -> Vec<Strin
         caps.push("completion".to_string());
         if template.contains("tools") || template.contains(".Tools") {
             caps.push("tools".to_string());
+        }
+        if hearth_engine::gotemplate::supports_insert(template) {
+            caps.push("insert".to_string());
         }
         if hearth_engine::thinking::template_supports_thinking(template) {
             caps.push("thinking".to_string());

@@ -34,7 +34,7 @@ pub async fn create(
         // set here) nothing would be generated.
         Prepared::Done(_) | Prepared::Rendered(_) => return Err(input::empty_input().into()),
     };
-    let answer = Answer::start(job)?;
+    let answer = Answer::start(job, req.is_streaming())?;
     if !req.is_streaming() {
         let done = reply.completed(&answer.collect().await?);
         let body = serde_json::to_value(done).expect("serializes");
