@@ -4,6 +4,8 @@
 //! Every test gets its own server and store, so tests can run in parallel.
 //! Models run with one thread (two collapse when the CPU is shared).
 
+pub mod sse;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -266,6 +268,25 @@ impl Server {
             })
             .collect();
         (status, ctype, lines)
+    }
+
+    /// POSTs and returns status, content type and the raw body (for SSE,
+    /// parsed with [`sse::parse`]).
+    pub async fn post_text(&self, path: &str, body: Value) -> (u16, String, String) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let ctype = resp
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        (status, ctype, resp.text().await.expect("body"))
     }
 
     /// Uploads `file` as a blob and creates `name` from it, with extra

@@ -8,16 +8,21 @@
 //!   `think` and `format` fields.
 //! * [`host`] parses `HEARTH_HOST` with `OLLAMA_HOST`'s rules; [`env`](mod@env) reads
 //!   variables the way Ollama does.
+//! * [`openai`] and [`anthropic`] hold the wire types of the compatible
+//!   APIs served under `/v1` (chat completions, completions, models,
+//!   responses; Anthropic messages).
 //! * `client` (feature `client`) talks to a running server.
 //!
 //! Every fallible function returns [`ApiError`], which carries Ollama's
 //! message and the HTTP status Ollama uses for it.
 
+pub mod anthropic;
 pub mod duration;
 pub mod env;
 mod error;
 pub mod gostr;
 pub mod host;
+pub mod openai;
 pub mod options;
 mod output_format;
 mod think;

@@ -87,6 +87,7 @@ pub fn run(
         eval_count,
         eval_duration_ns: elapsed_ns(eval_started),
         context,
+        stop_sequence: stops.matched().map(str::to_string),
     })
 }
 

@@ -120,4 +120,7 @@ pub struct Completion {
     pub eval_duration_ns: u64,
     /// Prompt and generated tokens, for the `context` field.
     pub context: Vec<i32>,
+    /// The stop string that ended the generation, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_sequence: Option<String>,
 }

@@ -11,6 +11,8 @@
 pub struct StopMatcher {
     stops: Vec<String>,
     pending: String,
+    /// The stop string that matched, once one has.
+    matched: Option<String>,
 }
 
 /// The outcome of feeding one piece of text.
@@ -28,6 +30,7 @@ impl StopMatcher {
         Self {
             stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(),
             pending: String::new(),
+            matched: None,
         }
     }
 
@@ -35,6 +38,12 @@ impl StopMatcher {
     pub fn push(&mut self, piece: &str) -> StopStep {
         self.pending.push_str(piece);
         if let Some(at) = self.earliest_stop() {
+            // Of several stops starting there, the one listed first wins.
+            self.matched = self
+                .stops
+                .iter()
+                .find(|s| self.pending[at..].starts_with(s.as_str()))
+                .cloned();
             let out = self.pending[..at].to_string();
             self.pending.clear();
             return StopStep::Stop(out);
@@ -44,6 +53,12 @@ impl StopMatcher {
         let out = self.pending[..cut].to_string();
         self.pending.drain(..cut);
         StopStep::Continue(out)
+    }
+
+    /// The stop string that ended the text, if one did (Anthropic's
+    /// `stop_sequence` reports it).
+    pub fn matched(&self) -> Option<&str> {
+        self.matched.as_deref()
     }
 
     /// Releases whatever is held back (the generation ended another way).
@@ -129,6 +144,16 @@ mod tests {
     #[test]
     fn earliest_of_several_stops_wins() {
         assert_eq!(run(&["b", "a"], &["xxab"]), ("xx".into(), true));
+    }
+
+    #[test]
+    fn the_matching_stop_is_remembered() {
+        let stops = vec!["END".to_string(), "STOP".to_string()];
+        let mut m = StopMatcher::new(&stops);
+        assert_eq!(m.push("aST"), StopStep::Continue("a".into()));
+        assert_eq!(m.matched(), None);
+        assert_eq!(m.push("OP"), StopStep::Stop(String::new()));
+        assert_eq!(m.matched(), Some("STOP"));
     }
 
     #[test]

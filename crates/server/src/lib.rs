@@ -5,26 +5,37 @@
 //! maps every error to Ollama's `{"error": "..."}` shape in one place
 //! ([`error::ApiError`]). Streams go out as NDJSON through a per-request
 //! channel; a client that goes away cancels its generation.
+//!
+//! The OpenAI-compatible API ([`openai`], under `/v1`) and Anthropic's
+//! Messages API ([`anthropic`], `/v1/messages`) translate their requests
+//! into native ones, share the native validation and scheduling, and write
+//! answers in their own shapes, as SSE when streamed ([`sse`]).
 
+mod answer;
+mod anthropic;
 mod body;
 pub mod config;
 mod connections;
 mod error;
 mod generation;
+mod ids;
 pub mod lifecycle;
 mod logprobs;
 pub mod metrics;
 mod model;
+mod openai;
 mod ops;
 mod request;
 mod request_id;
 mod routes;
 pub mod security;
 mod show;
+mod sse;
 mod stack;
 mod stream;
 mod templates;
 mod time;
+mod tool_choice;
 mod vectors;
 
 use std::future::Future;
@@ -124,6 +135,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/embed", post(routes::embed::embed))
         .route("/api/embeddings", post(routes::embed::embeddings))
         .route("/api/create", post(routes::create::create))
+        .route("/v1/chat/completions", post(openai::chat::completions))
+        .route("/v1/completions", post(openai::completions::completions))
+        .route("/v1/models", get(openai::models::list))
+        .route("/v1/models/{model}", get(openai::models::retrieve))
+        .route("/v1/responses", post(openai::responses::create))
+        .route("/v1/messages", post(anthropic::messages))
         .route(
             "/api/blobs/{digest}",
             head(routes::blobs::head)

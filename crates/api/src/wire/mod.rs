@@ -16,7 +16,7 @@ mod generate;
 mod metrics;
 mod misc;
 mod models;
-mod serde_util;
+pub(crate) mod serde_util;
 
 pub use chat::{
     ChatRequest, ChatResponse, Message, Tool, ToolCall, ToolCallFunction, ToolFunction,
