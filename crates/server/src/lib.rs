@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/create", post(routes::create::create))
         .route("/v1/chat/completions", post(openai::chat::completions))
         .route("/v1/completions", post(openai::completions::completions))
+        .route("/v1/embeddings", post(openai::embeddings::embeddings))
         .route("/v1/models", get(openai::models::list))
         .route("/v1/models/{model}", get(openai::models::retrieve))
         .route("/v1/responses", post(openai::responses::create))

@@ -8,6 +8,7 @@
 
 pub mod chat;
 pub mod completions;
+pub mod embeddings;
 mod error;
 mod messages;
 pub mod models;

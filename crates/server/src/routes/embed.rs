@@ -79,7 +79,7 @@ pub async fn embeddings(
 /// Finds the model (`model "x" not found, try pulling it first`, the
 /// scheduler's wording for these endpoints), merges its options and gets it
 /// loaded.
-async fn load(
+pub(crate) async fn load(
     state: &AppState,
     name: &str,
     options: Option<&Map<String, Value>>,
