@@ -1123,3 +1123,49 @@ fn runner_processes(needle: &str) -> usize {
         })
         .count()
 }
+
+#[tokio::test]
+async fn compatible_apis_refuse_in_their_own_envelopes() {
+    let s = Server::start().await;
+    let key = add_key(&s.home(), "laptop", "inference");
+    let body =
+        json!({"model": "m", "messages": [{"role": "user", "content": "x"}], "max_tokens": 4});
+    let resp = s
+        .client
+        .post(s.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let v: Value = resp.json().await.unwrap();
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("API key"),
+        "{v}"
+    );
+    assert!(v["error"]["type"].is_string(), "OpenAI envelope: {v}");
+    let resp = s
+        .client
+        .post(s.url("/v1/messages"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+    let v: Value = resp.json().await.unwrap();
+    assert_eq!(v["type"], "error", "Anthropic envelope: {v}");
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("API key"),
+        "{v}"
+    );
+    // With the key, the request reaches the handler (unknown model).
+    let resp = s
+        .client
+        .post(s.url("/v1/messages"))
+        .header("x-api-key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}

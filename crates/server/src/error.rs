@@ -41,6 +41,20 @@ impl ApiError {
     }
 }
 
+/// `e` in the envelope of the API that `route` belongs to: Anthropic's for
+/// `/v1/messages`, OpenAI's for the other `/v1/` routes, Ollama's elsewhere.
+/// Middleware that refuses a request before its handler runs uses this, so
+/// each SDK sees the errors it knows how to raise.
+pub fn response_for(route: &str, e: ApiError) -> Response {
+    if route == "/v1/messages" {
+        crate::anthropic::error::AnthropicError(e).into_response()
+    } else if route.starts_with("/v1/") {
+        crate::openai::error::OpenAiError::from(e).into_response()
+    } else {
+        e.into_response()
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

@@ -8,7 +8,7 @@
 //! envelope. `x-api-key` and `anthropic-version` headers are accepted and
 //! not needed.
 
-mod error;
+pub(crate) mod error;
 mod request;
 mod stream;
 

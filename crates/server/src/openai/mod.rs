@@ -9,7 +9,7 @@
 pub mod chat;
 pub mod completions;
 pub mod embeddings;
-mod error;
+pub(crate) mod error;
 mod messages;
 pub mod models;
 mod request;

@@ -17,7 +17,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::keys::{KeyFile, Scope};
 use crate::error::ApiError;
@@ -113,10 +113,10 @@ pub async fn check(State(store): State<Arc<KeyStore>>, mut req: Request, next: N
         return next.run(req).await;
     }
     let Some(presented) = presented_key(&req) else {
-        return unauthorized("unauthorized: an API key is required");
+        return unauthorized(&route, "unauthorized: an API key is required");
     };
     let Some(record) = keys.find(&presented) else {
-        return unauthorized("unauthorized: invalid API key");
+        return unauthorized(&route, "unauthorized: invalid API key");
     };
     let required = required_scope(&route);
     if !record.scope.allows(required) {
@@ -126,7 +126,7 @@ pub async fn check(State(store): State<Arc<KeyStore>>, mut req: Request, next: N
             record.scope.as_str(),
             required.as_str()
         );
-        return ApiError::new(StatusCode::FORBIDDEN, message).into_response();
+        return crate::error::response_for(&route, ApiError::new(StatusCode::FORBIDDEN, message));
     }
     tracing::debug!(key = %record.name, "authenticated");
     req.extensions_mut().insert(Caller {
@@ -157,8 +157,9 @@ fn presented_key(req: &Request) -> Option<String> {
     (!key.is_empty()).then(|| key.to_string())
 }
 
-fn unauthorized(message: &str) -> Response {
-    let mut response = ApiError::new(StatusCode::UNAUTHORIZED, message).into_response();
+fn unauthorized(route: &str, message: &str) -> Response {
+    let mut response =
+        crate::error::response_for(route, ApiError::new(StatusCode::UNAUTHORIZED, message));
     response
         .headers_mut()
         .insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -102,8 +102,8 @@ pub async fn rate_limit(
     };
     if let Err(wait) = limiter.take(&who, Instant::now()) {
         tracing::warn!(caller = %who, "rate limit exceeded");
-        let mut response =
-            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded").into_response();
+        let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate limit exceeded");
+        let mut response = crate::error::response_for(route.unwrap_or(""), error);
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         response
             .headers_mut()
