@@ -210,3 +210,16 @@ def test_empty_messages_is_bad_request(oai: openai.OpenAI, tiny_model: str) -> N
         oai.chat.completions.create(model=tiny_model, messages=[])
     assert info.value.body["message"] == "[] is too short - 'messages'"
     assert info.value.body["type"] == "invalid_request_error"
+
+
+def test_embeddings_float_and_base64_agree(oai: openai.OpenAI, tiny_embed_model: str) -> None:
+    floats = oai.embeddings.create(model=tiny_embed_model, input=["hello", "world"], encoding_format="float")
+    # Without encoding_format the SDK asks for base64 and decodes it itself.
+    decoded = oai.embeddings.create(model=tiny_embed_model, input=["hello", "world"])
+    assert [d.index for d in floats.data] == [0, 1]
+    assert floats.usage.prompt_tokens > 0
+    for a, b in zip(floats.data, decoded.data):
+        assert len(a.embedding) == len(b.embedding) > 0
+        assert all(abs(x - y) < 1e-6 for x, y in zip(a.embedding, b.embedding))
+    short = oai.embeddings.create(model=tiny_embed_model, input="hi", dimensions=8, encoding_format="float")
+    assert len(short.data[0].embedding) == 8
