@@ -159,12 +159,16 @@ mod tests {
 
     #[test]
     fn keys_map_to_variables() {
-        let got = parse("keep_alive = \"10m\"\ncontext_length = 8192\nnoprune = true\n").unwrap();
+        let mut got =
+            parse("keep_alive = \"10m\"\ncontext_length = 8192\nnoprune = true\n").unwrap();
+        // toml's table (without its preserve_order feature) sorts keys; the
+        // order does not matter, since each pair sets its own variable.
+        got.sort();
         assert_eq!(
             got,
             vec![
-                ("HEARTH_KEEP_ALIVE".to_string(), "10m".to_string()),
                 ("HEARTH_CONTEXT_LENGTH".to_string(), "8192".to_string()),
+                ("HEARTH_KEEP_ALIVE".to_string(), "10m".to_string()),
                 ("HEARTH_NOPRUNE".to_string(), "1".to_string()),
             ]
         );
