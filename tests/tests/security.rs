@@ -192,6 +192,27 @@ async fn generation_caps_on_stop_and_num_predict() {
     assert_eq!(status, 404);
 }
 
+#[tokio::test]
+async fn huge_num_ctx_is_capped_by_hearth_max_context() {
+    // The tiny model is trained on 512 tokens, so a cap of 256 is the
+    // server's, not the model's.
+    let s = Server::start_with(&[("HEARTH_MAX_CONTEXT", "256")]).await;
+    s.create_tiny("tiny").await;
+    // 2^32 + 1 would have wrapped to a 1-token context before the cap.
+    for num_ctx in [json!(1_000_000_000_000_i64), json!(4_294_967_297_i64)] {
+        let (status, body) = s
+            .post(
+                "/api/generate",
+                json!({"model": "tiny", "prompt": "", "options": {"num_ctx": num_ctx}}),
+            )
+            .await;
+        assert_eq!(status, 200, "num_ctx {num_ctx}: {body}");
+        let (_, ps) = s.get("/api/ps").await;
+        assert_eq!(ps["models"][0]["context_length"], 256, "{ps}");
+    }
+    alive(&s).await;
+}
+
 // ---- §7.7 browser attacks --------------------------------------------------
 
 #[tokio::test]
@@ -660,6 +681,45 @@ async fn slowloris_and_idle_connections_are_dropped() {
         "idle client kept for {idle:?}"
     );
     assert_eq!(tags().await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn a_stalled_request_body_gets_408_and_is_dropped() {
+    let s = Server::start_with(&[("HEARTH_BODY_TIMEOUT", "1")]).await;
+    let mut stream = TcpStream::connect(s.addr()).await.unwrap();
+    let head = "POST /api/chat HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(br#"{"model":"#).await.unwrap();
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut buf)).await;
+    assert!(read.is_ok(), "the connection was kept open");
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed < Duration::from_secs(5),
+        "dropped after {elapsed:?}"
+    );
+    let response = String::from_utf8_lossy(&buf);
+    assert_eq!(status_of(&response), 408, "{response}");
+    alive(&s).await;
+}
+
+#[tokio::test]
+async fn a_slow_but_steady_upload_is_not_cut_off() {
+    let s = Server::start_with(&[("HEARTH_BODY_TIMEOUT", "1")]).await;
+    let chunks: Vec<Vec<u8>> = (0..8).map(|i| vec![b'a' + i; 1000]).collect();
+    let digest = digest_of(&chunks.concat());
+    let (tx, body) = manual_body();
+    // Three seconds in all, well past the timeout, but never idle for it.
+    let feeder = tokio::spawn(async move {
+        for chunk in chunks {
+            tx.send(chunk).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(400)).await;
+        }
+    });
+    let (status, body) = s.post_raw(&format!("/api/blobs/{digest}"), body).await;
+    assert_eq!(status, 201, "{body}");
+    feeder.await.unwrap();
 }
 
 // ---- §7.6 bad model files --------------------------------------------------

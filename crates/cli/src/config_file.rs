@@ -28,6 +28,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "default context length (default 4096)",
     ),
     (
+        "HEARTH_MAX_CONTEXT",
+        "largest context a request may load a model with (default 131072)",
+    ),
+    (
         "HEARTH_NUM_THREADS",
         "CPU threads per model (default: one per core, up to 8)",
     ),
@@ -68,6 +72,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "HEARTH_HEADER_TIMEOUT",
         "seconds to receive request headers (default 10)",
+    ),
+    (
+        "HEARTH_BODY_TIMEOUT",
+        "seconds a request body may pause between chunks (default 60)",
     ),
     (
         "HEARTH_MAX_CONNECTIONS",

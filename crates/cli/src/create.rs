@@ -13,7 +13,7 @@ use hearth_api::CreateRequest;
 use sha2::{Digest, Sha256};
 
 use crate::commands::connect;
-use crate::modelfile;
+use hearth_modelfile as modelfile;
 
 pub async fn create(name: &str, file: &Path) -> anyhow::Result<()> {
     let text =

@@ -6,7 +6,6 @@ mod commands;
 mod config_file;
 mod create;
 mod keys;
-mod modelfile;
 mod output;
 mod run;
 mod serve;

@@ -5,6 +5,12 @@ use std::time::Duration;
 
 use hearth_scheduler::KeepAlive;
 
+/// Default absolute cap on `num_ctx` (`HEARTH_MAX_CONTEXT`). A model's
+/// trained context is a cap already, but models train on up to millions of
+/// tokens, and the KV cache grows with the context, so one request asking
+/// for the whole window could make a runner allocate tens of gigabytes.
+pub const DEFAULT_MAX_CONTEXT: u32 = 131_072;
+
 /// Everything `hearth serve` is configured with.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -14,6 +20,9 @@ pub struct ServerConfig {
     pub keep_alive: KeepAlive,
     /// Default context length (`HEARTH_CONTEXT_LENGTH`, else 4096).
     pub context_length: u32,
+    /// Largest context any request may load a model with
+    /// (`HEARTH_MAX_CONTEXT`, else [`DEFAULT_MAX_CONTEXT`]).
+    pub max_context: u32,
     /// Default CPU threads per runner (`HEARTH_NUM_THREADS`, 0 = auto).
     pub num_thread: u32,
     /// Most models loaded at once (`HEARTH_MAX_LOADED_MODELS`, else 3).
@@ -41,6 +50,9 @@ impl ServerConfig {
             context_length: env_num("HEARTH_CONTEXT_LENGTH")
                 .filter(|&n| n > 0)
                 .unwrap_or(4096),
+            max_context: env_num("HEARTH_MAX_CONTEXT")
+                .filter(|&n| n > 0)
+                .unwrap_or(DEFAULT_MAX_CONTEXT),
             num_thread: env_num("HEARTH_NUM_THREADS").unwrap_or(0),
             max_loaded: env_num("HEARTH_MAX_LOADED_MODELS")
                 .filter(|&n| n > 0)

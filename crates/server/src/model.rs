@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 use crate::templates::{self, ModelFacts, PromptFormat};
-use crate::AppState;
+use crate::{AppState, ServerConfig};
 
 /// A model ready to be scheduled for one request.
 pub struct Resolved {
@@ -92,15 +92,9 @@ fn load_spec(
     facts: &ModelFacts,
     path: std::path::PathBuf,
 ) -> LoadSpec {
-    let mut num_ctx = o
-        .num_ctx
-        .map_or(state.config.context_length, |n| n.max(4) as u32);
-    if let Some(trained) = facts.context_length.filter(|&t| t > 0) {
-        num_ctx = num_ctx.min(trained.min(u64::from(u32::MAX)) as u32);
-    }
     LoadSpec {
         model_path: path,
-        num_ctx,
+        num_ctx: context_size(o.num_ctx, facts.context_length, &state.config),
         num_batch: o.num_batch.filter(|&n| n > 0).map_or(512, |n| n as u32),
         num_thread: o
             .num_thread
@@ -138,5 +132,57 @@ pub fn num_predict(o: &Options, n_ctx: u32) -> Option<u32> {
     match o.num_predict {
         Some(n) if n >= 0 => Some((n as u64).min(u64::from(cap)) as u32),
         _ => Some(cap),
+    }
+}
+
+/// The context a model is loaded with: the request's `num_ctx` (at least
+/// 4), else `HEARTH_CONTEXT_LENGTH`, capped — silently, as Ollama caps to
+/// the trained context — by the model's trained context and by
+/// `HEARTH_MAX_CONTEXT`. Capping happens before any narrowing cast, so a
+/// huge `num_ctx` cannot wrap around to a small one.
+fn context_size(requested: Option<i64>, trained: Option<u64>, config: &ServerConfig) -> u32 {
+    let mut cap = u64::from(config.max_context);
+    if let Some(trained) = trained.filter(|&t| t > 0) {
+        cap = cap.min(trained);
+    }
+    let wanted = requested.map_or(u64::from(config.context_length), |n| n.max(4) as u64);
+    wanted.min(cap).min(u64::from(u32::MAX)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(default: u32, max: u32) -> ServerConfig {
+        let mut config = ServerConfig::from_env();
+        config.context_length = default;
+        config.max_context = max;
+        config
+    }
+
+    #[test]
+    fn context_is_capped_by_the_model_and_the_server() {
+        let c = config(4096, 131_072);
+        assert_eq!(context_size(None, Some(2048), &c), 2048);
+        assert_eq!(context_size(None, None, &c), 4096);
+        assert_eq!(context_size(Some(8192), Some(1 << 20), &c), 8192);
+        assert_eq!(context_size(Some(1 << 30), Some(1 << 20), &c), 131_072);
+        assert_eq!(context_size(Some(1 << 30), None, &c), 131_072);
+        assert_eq!(context_size(Some(1), None, &c), 4);
+    }
+
+    #[test]
+    fn huge_requests_do_not_wrap_around() {
+        let c = config(4096, u32::MAX);
+        // 2^32 + 1 would be 1 after a plain `as u32`.
+        assert_eq!(context_size(Some((1 << 32) + 1), None, &c), u32::MAX);
+        assert_eq!(context_size(Some(i64::MAX), None, &c), u32::MAX);
+        assert_eq!(context_size(Some(-5), None, &c), 4);
+    }
+
+    #[test]
+    fn the_default_is_capped_too() {
+        let c = config(1 << 20, 65_536);
+        assert_eq!(context_size(None, None, &c), 65_536);
     }
 }

@@ -6,6 +6,7 @@
 //! rate limit, generation caps).
 
 pub mod auth;
+pub mod body_timeout;
 pub mod cors;
 pub mod host;
 pub mod keys;
@@ -75,6 +76,9 @@ pub struct Settings {
     /// Time a client has to send a request's headers, and to send its
     /// first request on a new connection (`HEARTH_HEADER_TIMEOUT`).
     pub header_timeout: Duration,
+    /// Longest wait for the next chunk of a request body
+    /// (`HEARTH_BODY_TIMEOUT`); an idle timeout, not a total.
+    pub body_timeout: Duration,
     /// Most open connections (`HEARTH_MAX_CONNECTIONS`).
     pub max_connections: usize,
     /// How long in-flight requests may run after SIGTERM
@@ -92,6 +96,7 @@ impl Default for Settings {
             rate_limit: None,
             caps: GenerationCaps::default(),
             header_timeout: Duration::from_secs(10),
+            body_timeout: body_timeout::DEFAULT_BODY_TIMEOUT,
             max_connections: 512,
             shutdown_timeout: Duration::from_secs(10),
         }
@@ -132,6 +137,9 @@ impl Settings {
             header_timeout: duration_var("HEARTH_HEADER_TIMEOUT")
                 .filter(|d| !d.is_zero())
                 .unwrap_or(defaults.header_timeout),
+            body_timeout: duration_var("HEARTH_BODY_TIMEOUT")
+                .filter(|d| !d.is_zero())
+                .unwrap_or(defaults.body_timeout),
             max_connections: num_var("HEARTH_MAX_CONNECTIONS")
                 .filter(|&n| n > 0)
                 .map_or(defaults.max_connections, |n| n as usize),

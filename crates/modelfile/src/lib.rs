@@ -11,9 +11,10 @@
 //!
 //! Resolving `FROM`/`ADAPTER`/`DRAFT` arguments to files or model names is
 //! left to the caller, which knows the Modelfile's directory.
-
-// The CLI uses only part of this API; the rest is kept for completeness.
-#![allow(dead_code)]
+//!
+//! It is a crate of its own, with no dependency beyond `hearth-api`, so the
+//! fuzz targets in `fuzz/` can reach it without building the CLI (and with
+//! it llama.cpp).
 
 use std::fmt;
 
