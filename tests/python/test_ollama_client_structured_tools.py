@@ -15,57 +15,10 @@ from typing import Literal
 import ollama
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
+from tool_fixtures import CALL_SCHEMA, CITIES, TOOL_TEMPLATE, WEATHER_TOOL
 
 TOOLS_MODEL = "tiny-tools:latest"
 CONSTRAINED = {"temperature": 0, "num_predict": 300, "num_thread": 1}
-
-# A Go template that knows tools (the same as tests/tests/tools.rs): tools are
-# listed in a system turn, an assistant's tool calls render as JSON and tool
-# results as "[name] content".
-TOOLS_TEMPLATE = """{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-"""
-
-CITIES = ("Paris", "Tokyo")
-
-# Forces the model's answer into the shape of a get_weather call.
-CALL_SCHEMA = {
-    "type": "object",
-    "required": ["name", "arguments"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"const": "get_weather"},
-        "arguments": {
-            "type": "object",
-            "required": ["city"],
-            "additionalProperties": False,
-            "properties": {"city": {"enum": list(CITIES)}},
-        },
-    },
-}
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {
-            "type": "object",
-            "required": ["city"],
-            "properties": {"city": {"type": "string", "enum": list(CITIES)}},
-        },
-    },
-}
 
 
 def get_weather(city: str) -> str:
@@ -168,7 +121,7 @@ def test_structured_output_streamed_pydantic(client: ollama.Client, tiny_model: 
 @pytest.fixture(scope="module")
 def tools_model(client: ollama.Client, tiny_model: str) -> str:
     """'tiny-tools:latest': tiny with a template that renders tools."""
-    resp = client.create(model="tiny-tools", from_=tiny_model, template=TOOLS_TEMPLATE)
+    resp = client.create(model="tiny-tools", from_=tiny_model, template=TOOL_TEMPLATE)
     assert resp.status == "success", repr(resp)
     caps = client.show(TOOLS_MODEL).capabilities or []
     assert "tools" in caps, f"capabilities: {caps}"

@@ -16,46 +16,7 @@ from typing import Literal
 import openai
 import pytest
 from pydantic import BaseModel
-
-TOOL_TEMPLATE = """{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-"""
-
-WEATHER_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "get_weather",
-        "description": "Weather in a city",
-        "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}},
-    },
-}
-
-# Forces the tiny model's answer into the shape of a get_weather call.
-CALL_SCHEMA = {
-    "type": "object",
-    "required": ["name", "arguments"],
-    "additionalProperties": False,
-    "properties": {
-        "name": {"const": "get_weather"},
-        "arguments": {
-            "type": "object",
-            "required": ["city"],
-            "additionalProperties": False,
-            "properties": {"city": {"enum": ["Paris", "Tokyo"]}},
-        },
-    },
-}
-
+from tool_fixtures import CALL_SCHEMA, TOOL_TEMPLATE, WEATHER_TOOL
 
 class Verdict(BaseModel):
     color: Literal["red", "green", "blue"]

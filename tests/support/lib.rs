@@ -5,6 +5,7 @@
 //! Models run with one thread (two collapse when the CPU is shared).
 
 pub mod sse;
+pub mod tools;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

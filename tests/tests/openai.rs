@@ -7,6 +7,7 @@
 //! answer runs to its token budget (`finish_reason: "length"`).
 
 use hearth_e2e::sse::{self, Event};
+use hearth_e2e::tools::{call_schema, weather_tool, TOOL_TEMPLATE};
 use hearth_e2e::Server;
 use serde_json::{json, Value};
 
@@ -331,20 +332,6 @@ async fn chat_response_format_constrains_output() {
     }
 }
 
-const TOOL_TEMPLATE: &str = r#"{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-"#;
-
 /// A model whose template renders tools, and a request whose JSON schema
 /// forces the tiny model's answer into a call of `get_weather`.
 async fn tool_request(s: &Server) -> Value {
@@ -355,14 +342,10 @@ async fn tool_request(s: &Server) -> Value {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let call = json!({"type": "object", "required": ["name", "arguments"], "additionalProperties": false,
-        "properties": {"name": {"const": "get_weather"},
-            "arguments": {"type": "object", "required": ["city"], "additionalProperties": false,
-                          "properties": {"city": {"enum": ["Paris", "Tokyo"]}}}}});
+    let call = call_schema();
     json!({"model": "tooly", "temperature": 0, "max_tokens": 256,
         "messages": [{"role": "user", "content": "Weather in Paris?"}],
-        "tools": [{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
-            "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string"}}}}}],
+        "tools": [weather_tool()],
         "response_format": {"type": "json_schema", "json_schema": {"name": "call", "schema": call}}})
 }
 

@@ -3,33 +3,12 @@
 //! tiny model has no skills) comes back as `message.tool_calls`, and the
 //! tool result goes back in for the next turn.
 
+use hearth_e2e::tools::{call_schema, weather_tool, TOOL_TEMPLATE};
 use hearth_e2e::Server;
 use serde_json::{json, Value};
 
-const TEMPLATE: &str = r#"{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-"#;
-
 fn tools() -> Value {
-    json!([{"type": "function", "function": {"name": "get_weather", "description": "Weather in a city",
-        "parameters": {"type": "object", "required": ["city"], "properties": {"city": {"type": "string", "enum": ["Paris", "Tokyo"]}}}}}])
-}
-
-fn call_schema() -> Value {
-    json!({"type": "object", "required": ["name", "arguments"], "additionalProperties": false,
-           "properties": {"name": {"const": "get_weather"},
-                          "arguments": {"type": "object", "required": ["city"], "additionalProperties": false,
-                                        "properties": {"city": {"enum": ["Paris", "Tokyo"]}}}}})
+    json!([weather_tool()])
 }
 
 async fn server() -> Server {
@@ -38,7 +17,7 @@ async fn server() -> Server {
     let (status, body) = s
         .post(
             "/api/create",
-            json!({"model": "tooly", "from": "tiny", "template": TEMPLATE, "stream": false}),
+            json!({"model": "tooly", "from": "tiny", "template": TOOL_TEMPLATE, "stream": false}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
