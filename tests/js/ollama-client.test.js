@@ -18,6 +18,7 @@ import { after, before, describe, test } from 'node:test'
 import { Ollama } from 'ollama'
 import { z } from 'zod'
 
+import { TOOLS_TEMPLATE, Verdict, WEATHER_TOOL, WeatherArgs } from './fixtures.js'
 import { HearthServer } from './hearth-server.js'
 
 const TINY = 'tiny:latest'
@@ -28,38 +29,9 @@ const GREEDY = { temperature: 0, num_thread: 1 }
 const CONSTRAINED = { temperature: 0, num_predict: 300, num_thread: 1 }
 
 // A Go template that knows tools (as in tests/tests/tools.rs).
-const TOOLS_TEMPLATE = `{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-`
-
-const Verdict = z.object({
-  answer: z.enum(['yes', 'no', 'maybe']),
-  confidence: z.int().min(0).max(9),
-  tags: z.array(z.enum(['a', 'b'])).max(2),
-})
-
-const WeatherArgs = z.object({ city: z.enum(['Paris', 'Tokyo']) })
 // The shape of a get_weather call, used as `format` to force the model's
 // answer into a tool call.
 const WeatherCall = z.object({ name: z.literal('get_weather'), arguments: WeatherArgs })
-const WEATHER_TOOL = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Weather in a city',
-    parameters: z.toJSONSchema(WeatherArgs),
-  },
-}
 const WEATHER = { Paris: '18 degrees, cloudy', Tokyo: '24 degrees, sunny' }
 
 const server = new HearthServer()

@@ -18,6 +18,7 @@ import OpenAI from 'openai'
 import { zodFunction, zodResponseFormat, zodTextFormat } from 'openai/helpers/zod'
 import { z } from 'zod'
 
+import { TOOLS_TEMPLATE, Verdict, WEATHER_TOOL, WeatherArgs } from './fixtures.js'
 import { HearthServer } from './hearth-server.js'
 
 const TINY = 'tiny:latest'
@@ -27,36 +28,6 @@ const GREEDY = { temperature: 0 }
 // Enough tokens for every grammar-constrained answer below to finish.
 const CONSTRAINED = { temperature: 0, max_tokens: 300 }
 
-// The same tools template as ollama-client.test.js and tests/tests/tools.rs.
-const TOOLS_TEMPLATE = `{{- if .Tools }}<|im_start|>system
-Tools: {{ json .Tools }}<|im_end|>
-{{ end }}
-{{- range .Messages }}<|im_start|>{{ .Role }}
-{{- if .ToolCalls }}
-{{ range .ToolCalls }}{"name": "{{ .Function.Name }}", "arguments": {{ .Function.Arguments }}}{{ end }}
-{{- else if eq .Role "tool" }}
-[{{ .ToolName }}] {{ .Content }}
-{{- else }}
-{{ .Content }}
-{{- end }}<|im_end|>
-{{ end }}<|im_start|>assistant
-`
-
-const Verdict = z.object({
-  answer: z.enum(['yes', 'no', 'maybe']),
-  confidence: z.int().min(0).max(9),
-  tags: z.array(z.enum(['a', 'b'])).max(2),
-})
-
-const WeatherArgs = z.object({ city: z.enum(['Paris', 'Tokyo']) })
-const WEATHER_TOOL = {
-  type: 'function',
-  function: {
-    name: 'get_weather',
-    description: 'Weather in a city',
-    parameters: z.toJSONSchema(WeatherArgs),
-  },
-}
 // The shape of a get_weather call (tests/tests/tools.rs call_schema): as a
 // response_format next to `tools`, it forces the model's answer into a call.
 const CALL_FORMAT = {
