@@ -576,3 +576,56 @@ async fn responses_plain_and_streamed() {
     assert_eq!(status, 404);
     assert_openai_error(&body, "not_found_error", "model 'nope' not found");
 }
+
+#[tokio::test]
+async fn tool_choice_required_or_named_forces_a_call() {
+    let s = with_tiny().await;
+    let mut req = tool_request(&s).await;
+    req.as_object_mut().unwrap().remove("response_format");
+    let add = json!({"type": "function", "function": {"name": "add", "description": "Adds",
+        "parameters": {"type": "object", "required": ["a", "b"], "additionalProperties": false,
+                       "properties": {"a": {"type": "integer", "minimum": 0, "maximum": 9},
+                                      "b": {"type": "integer", "minimum": 0, "maximum": 9}}}}});
+    req["tools"] = json!([weather_tool(), add]);
+    for (choice, expected) in [
+        (json!("required"), None),
+        (
+            json!({"type": "function", "function": {"name": "add"}}),
+            Some("add"),
+        ),
+        (
+            json!({"type": "function", "function": {"name": "get_weather"}}),
+            Some("get_weather"),
+        ),
+    ] {
+        req["tool_choice"] = choice.clone();
+        let (status, body) = s.post("/v1/chat/completions", req.clone()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            body["choices"][0]["finish_reason"], "tool_calls",
+            "{choice}: {body}"
+        );
+        let call = &body["choices"][0]["message"]["tool_calls"][0]["function"];
+        let name = call["name"].as_str().unwrap();
+        if let Some(expected) = expected {
+            assert_eq!(name, expected);
+        }
+        let args: Value = serde_json::from_str(call["arguments"].as_str().unwrap()).unwrap();
+        match name {
+            "add" => assert!(args["a"].is_i64() && args["b"].is_i64(), "{args}"),
+            _ => assert!(
+                ["Paris", "Tokyo"].contains(&args["city"].as_str().unwrap()),
+                "{args}"
+            ),
+        }
+    }
+    // "none" hides the tools: no call can come back.
+    req["tool_choice"] = json!("none");
+    let (_, body) = s.post("/v1/chat/completions", req).await;
+    assert!(
+        body["choices"][0]["message"]
+            .get("tool_calls")
+            .is_none_or(|c| c.is_null()),
+        "{body}"
+    );
+}

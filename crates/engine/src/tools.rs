@@ -50,6 +50,14 @@ impl ToolFormat {
         }
     }
 
+    /// Calls written as the whole answer in JSON.
+    pub fn bare_json() -> Self {
+        Self {
+            open: "{".to_string(),
+            close: None,
+        }
+    }
+
     fn is_bare_json(&self) -> bool {
         self.open == "{" || self.open == "["
     }

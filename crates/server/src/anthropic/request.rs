@@ -32,11 +32,14 @@ pub fn to_native(req: &MessagesRequest) -> Result<ChatRequest, ApiError> {
     for m in &req.messages {
         turn(m, &mut call_names, &mut messages)?;
     }
+    let tools = tools(req);
+    let format = output_format(req)
+        .or_else(|| ToolChoice::anthropic(req.tool_choice.as_ref()).forced_format(&tools));
     Ok(ChatRequest {
         model: req.model.clone(),
         messages,
-        tools: tools(req),
-        format: output_format(req),
+        tools,
+        format,
         think: thinking_off(req).then_some(json!(false)),
         options: Some(options(req, max_tokens)),
         stream: Some(false),

@@ -75,11 +75,17 @@ fn to_native(req: &ChatCompletionRequest) -> Result<ChatRequest, OpenAiError> {
         presence_penalty: req.presence_penalty,
         stop: request::stop_lenient(req.stop.as_ref()),
     };
+    let choice = ToolChoice::openai_chat(req.tool_choice.as_ref());
+    let tools = choice.apply(req.tools.clone());
+    let format = match request::format(req.response_format.as_ref())? {
+        Some(format) => Some(format),
+        None => choice.forced_format(&tools),
+    };
     Ok(ChatRequest {
         model: req.model.clone(),
         messages: messages::to_native(&req.messages)?,
-        format: request::format(req.response_format.as_ref())?,
-        tools: ToolChoice::openai_chat(req.tool_choice.as_ref()).apply(req.tools.clone()),
+        format,
+        tools,
         options: Some(sampling.options()),
         think: request::think(effort)?,
         logprobs: req.logprobs.unwrap_or(false),

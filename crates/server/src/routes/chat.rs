@@ -191,7 +191,15 @@ pub async fn prepare(
         .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt)));
     let tools = tools.map(|_| {
         let names = req.tools.iter().map(|t| t.function.name.clone()).collect();
-        ToolCallParser::new(ToolFormat::detect(resolved.format.source()), names)
+        // With a `format` the grammar makes the answer JSON from its first
+        // token, so a call can only come as bare JSON, whatever tag the
+        // template teaches.
+        let format = if req.format.as_ref().is_some_and(|f| !f.is_null() && f != "") {
+            ToolFormat::bare_json()
+        } else {
+            ToolFormat::detect(resolved.format.source())
+        };
+        ToolCallParser::new(format, names)
     });
     Ok(Prepared::Run(Box::new(Job {
         tools,

@@ -50,11 +50,16 @@ pub fn to_native(req: &ResponsesRequest) -> Result<ChatRequest, OpenAiError> {
         ..Sampling::default()
     };
     let effort = req.reasoning.as_ref().and_then(|r| r.effort.as_deref());
+    let tools = tools(req);
+    let format = match text_format(req)? {
+        Some(format) => Some(format),
+        None => ToolChoice::responses(req.tool_choice.as_ref()).forced_format(&tools),
+    };
     Ok(ChatRequest {
         model: req.model.clone(),
         messages,
-        format: text_format(req)?,
-        tools: tools(req),
+        format,
+        tools,
         options: Some(sampling.options()),
         think: request::think(effort)?,
         stream: Some(false),
