@@ -23,6 +23,9 @@ mod pull;
 mod push;
 mod upload;
 
+#[cfg(test)]
+mod tests;
+
 pub use error::{RegistryError, Result};
 pub use progress::{Progress, Verb};
 pub use pull::pull;
