@@ -149,10 +149,22 @@ async fn copy_body(
 ) -> Result<()> {
     let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut stream = response.bytes_stream();
-    let mut last_report = Instant::now();
+    let mut last_report: Option<Instant> = None;
     let result = async {
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
+        loop {
+            // A quiet stream is flushed and reported too, so a stalled or
+            // cancelled download keeps everything that arrived before it.
+            let next = tokio::time::timeout(REPORT_EVERY, stream.next()).await;
+            let chunk = match next {
+                Err(_) => {
+                    out.flush().await?;
+                    report(offset);
+                    last_report = Some(Instant::now());
+                    continue;
+                }
+                Ok(None) => return Ok(()),
+                Ok(Some(chunk)) => chunk?,
+            };
             if offset + chunk.len() as u64 > blob.size {
                 return Err(RegistryError::Protocol(format!(
                     "blob {} is larger than the {} bytes its manifest says",
@@ -161,12 +173,14 @@ async fn copy_body(
             }
             out.write_all(&chunk).await?;
             offset += chunk.len() as u64;
-            if last_report.elapsed() >= REPORT_EVERY {
+            if last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY) {
+                // Flushed before it is reported, so a cancelled pull
+                // loses at most the bytes of one reporting interval.
+                out.flush().await?;
                 report(offset);
-                last_report = Instant::now();
+                last_report = Some(Instant::now());
             }
         }
-        Ok(())
     }
     .await;
     // What arrived is kept even on failure: the next attempt resumes there.
