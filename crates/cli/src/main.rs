@@ -9,6 +9,7 @@ mod keys;
 mod output;
 mod run;
 mod serve;
+mod transfer;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,20 @@ enum Command {
         /// Path of the Modelfile.
         #[arg(short = 'f', long = "file", default_value = "Modelfile")]
         file: std::path::PathBuf,
+    },
+    /// Pull a model from a registry.
+    Pull {
+        model: String,
+        /// Allow a plain-HTTP registry.
+        #[arg(long)]
+        insecure: bool,
+    },
+    /// Push a model to a registry.
+    Push {
+        model: String,
+        /// Allow a plain-HTTP registry.
+        #[arg(long)]
+        insecure: bool,
     },
     /// Show information about a model.
     Show(commands::ShowArgs),
@@ -127,6 +142,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::serve(args).await,
         Command::Keys(command) => keys::run(command),
         Command::Create { model, file } => create::create(&model, &file).await,
+        Command::Pull { model, insecure } => {
+            transfer::run(transfer::Direction::Pull, &model, insecure).await
+        }
+        Command::Push { model, insecure } => {
+            transfer::run(transfer::Direction::Push, &model, insecure).await
+        }
         Command::Show(args) => commands::show(args).await,
         Command::Run(args) => run::run(args).await,
         Command::Stop { model } => commands::stop(&model).await,

@@ -135,6 +135,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/embed", post(routes::embed::embed))
         .route("/api/embeddings", post(routes::embed::embeddings))
         .route("/api/create", post(routes::create::create))
+        .route("/api/pull", post(routes::transfer::pull))
+        .route("/api/push", post(routes::transfer::push))
         .route("/v1/chat/completions", post(openai::chat::completions))
         .route("/v1/completions", post(openai::completions::completions))
         .route("/v1/embeddings", post(openai::embeddings::embeddings))

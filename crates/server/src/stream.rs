@@ -27,6 +27,12 @@ impl LineSender {
         self.0.send(Bytes::from(line)).await.is_ok()
     }
 
+    /// Resolves once the client is gone (the response body was dropped),
+    /// so producers that may go quiet for a while still notice.
+    pub async fn closed(&self) {
+        self.0.closed().await
+    }
+
     /// Sends a final error line.
     pub async fn error(&self, message: &str) {
         let _ = self.send(&serde_json::json!({ "error": message })).await;

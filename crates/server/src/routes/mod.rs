@@ -7,3 +7,4 @@ pub mod embed;
 pub mod generate;
 pub mod models;
 pub mod root;
+pub mod transfer;
