@@ -91,6 +91,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     ("HEARTH_DEBUG", "verbose logs"),
     (
+        "HEARTH_LOG_DIR",
+        "also write logs to daily files here (7 kept)",
+    ),
+    (
         "HEARTH_CONFIG",
         "this config file (default ~/.hearth/config.toml)",
     ),

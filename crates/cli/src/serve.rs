@@ -17,6 +17,8 @@ pub struct ServeArgs {
 
 /// Logs go to stderr; `HEARTH_DEBUG=1` or `RUST_LOG` shows more.
 pub fn init_tracing(default: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = std::env::var("RUST_LOG").ok().unwrap_or_else(|| {
         if hearth_api::env::flag("HEARTH_DEBUG") {
             "debug".to_string()
@@ -25,11 +27,46 @@ pub fn init_tracing(default: &str) {
             format!("{default},llama-cpp-2=warn")
         }
     });
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+    let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new(filter))
+        .with(stderr)
+        .with(log_files())
         .try_init();
+}
+
+/// With `HEARTH_LOG_DIR` set, logs also go to `hearth.log.<date>` files in
+/// that folder, a new one each day and the last seven kept — what the
+/// desktop app points at, where nobody watches stderr.
+fn log_files<S>() -> Option<impl tracing_subscriber::Layer<S>>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    static GUARD: std::sync::OnceLock<tracing_appender::non_blocking::WorkerGuard> =
+        std::sync::OnceLock::new();
+    let dir = std::env::var_os("HEARTH_LOG_DIR").filter(|d| !d.is_empty())?;
+    let appender = tracing_appender::rolling::Builder::new()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix("hearth.log")
+        .max_log_files(7)
+        .build(&dir)
+        .map_err(|e| {
+            eprintln!(
+                "warning: cannot write logs to {}: {e}",
+                std::path::Path::new(&dir).display()
+            )
+        })
+        .ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The guard flushes on drop: keep it for the life of the process.
+    let _ = GUARD.set(guard);
+    Some(
+        tracing_subscriber::fmt::layer()
+            .with_writer(writer)
+            .with_ansi(false),
+    )
 }
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {

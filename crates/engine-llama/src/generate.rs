@@ -88,6 +88,9 @@ pub fn run(
         eval_duration_ns: elapsed_ns(eval_started),
         context,
         stop_sequence: stops.matched().map(str::to_string),
+        prompt_cached: reused as u32,
+        kv_used: m.cached.len() as u32,
+        kv_size: n_ctx,
     })
 }
 

@@ -123,4 +123,12 @@ pub struct Completion {
     /// The stop string that ended the generation, if one did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_sequence: Option<String>,
+    /// Prompt tokens served from the KV cache instead of evaluated.
+    #[serde(default)]
+    pub prompt_cached: u32,
+    /// Tokens held in the KV cache when the generation ended, and its size.
+    #[serde(default)]
+    pub kv_used: u32,
+    #[serde(default)]
+    pub kv_size: u32,
 }

@@ -43,6 +43,10 @@ pub struct Metrics {
     running_unsent: AtomicI64,
     /// Generation requests whose response headers are not sent yet.
     generation_requests: AtomicI64,
+    /// Prompt tokens reused from the KV cache.
+    prefix_hits: AtomicU64,
+    /// KV cache (tokens in use, size) after the latest generation.
+    kv: Mutex<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,6 +94,8 @@ impl Metrics {
             running: AtomicI64::new(0),
             running_unsent: AtomicI64::new(0),
             generation_requests: AtomicI64::new(0),
+            prefix_hits: AtomicU64::new(0),
+            kv: Mutex::new((0, 0)),
         }
     }
 
@@ -108,6 +114,11 @@ impl Metrics {
 
     /// Adds a finished generation's token counts and times.
     pub fn generation_finished(&self, c: &Completion) {
+        self.prefix_hits
+            .fetch_add(u64::from(c.prompt_cached), Ordering::Relaxed);
+        if c.kv_size > 0 {
+            *self.kv.lock().expect("metrics lock") = (c.kv_used, c.kv_size);
+        }
         self.prompt_tokens
             .fetch_add(u64::from(c.prompt_eval_count), Ordering::Relaxed);
         self.prompt_ns
@@ -246,6 +257,35 @@ impl Metrics {
             "vllm:generation_tokens_total",
             "Number of generation tokens processed.",
             predicted,
+        );
+        counter(
+            out,
+            "vllm:prefix_cache_queries_total",
+            "Prompt tokens looked up in the prompt (prefix) cache.",
+            prompt,
+        );
+        counter(
+            out,
+            "vllm:prefix_cache_hits_total",
+            "Prompt tokens served from the prompt (prefix) cache.",
+            self.prefix_hits.load(Ordering::Relaxed) as f64,
+        );
+        let (kv_used, kv_size) = *self.kv.lock().expect("metrics lock");
+        gauge(
+            out,
+            "llamacpp:kv_cache_tokens",
+            "KV cache tokens in use after the latest generation.",
+            f64::from(kv_used),
+        );
+        gauge(
+            out,
+            "vllm:kv_cache_usage_perc",
+            "KV cache usage (0 to 1) after the latest generation.",
+            if kv_size == 0 {
+                0.0
+            } else {
+                f64::from(kv_used) / f64::from(kv_size)
+            },
         );
         let finished = self.finished.lock().expect("metrics lock").clone();
         header(
