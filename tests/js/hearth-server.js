@@ -67,6 +67,8 @@ export class HearthServer {
           ...process.env,
           HEARTH_HOST: host,
           HEARTH_MODELS: modelsDir,
+          // A developer's ~/.hearth/config.toml must not change the tests.
+          HEARTH_CONFIG: '/dev/null',
           HEARTH_NUM_THREADS: '1',
         },
         stdio: ['ignore', log, log],

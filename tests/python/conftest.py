@@ -151,6 +151,8 @@ def hearth_server(tmp_path_factory: pytest.TempPathFactory):
     env = dict(os.environ)
     env["HEARTH_HOST"] = host
     env["HEARTH_MODELS"] = str(models_dir)
+    # A developer's ~/.hearth/config.toml must not change the tests.
+    env["HEARTH_CONFIG"] = "/dev/null"
 
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(

@@ -123,6 +123,8 @@ impl Server {
             // Keys and other state stay in the test's own directory.
             .env("HEARTH_HOME", models.path().join("home"))
             .env("HEARTH_NUM_THREADS", "1")
+            // A developer's ~/.hearth/config.toml must not change the tests.
+            .env("HEARTH_CONFIG", "/dev/null")
             .env("RUST_LOG", "info,runner=debug")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone().expect("log"))
