@@ -249,20 +249,7 @@ impl Server {
 
     /// POSTs and returns the NDJSON lines of a streamed response.
     pub async fn stream(&self, path: &str, body: Value) -> (u16, String, Vec<Value>) {
-        let resp = self
-            .client
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        let status = resp.status().as_u16();
-        let ctype = resp
-            .headers()
-            .get("content-type")
-            .map(|v| v.to_str().unwrap_or("").to_string())
-            .unwrap_or_default();
-        let text = resp.text().await.expect("body");
+        let (status, ctype, text) = self.post_text(path, body).await;
         let lines = text
             .lines()
             .filter(|l| !l.is_empty())

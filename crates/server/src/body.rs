@@ -22,11 +22,21 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-        decode(&bytes).map(JsonBody)
+        read(req, state).await.map(JsonBody)
     }
+}
+
+/// Reads and decodes a request body; extractors that answer in another
+/// API's error envelope wrap this.
+pub async fn read<S, T>(req: Request, state: &S) -> Result<T, ApiError>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+    decode(&bytes)
 }
 
 /// Decodes `bytes` as `T` with Ollama's error texts.

@@ -3,7 +3,6 @@
 //! with the native status kept, and a JSON body extractor that fails that
 //! way too.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -78,10 +77,7 @@ where
     type Rejection = AnthropicError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-        Ok(Json(crate::body::decode(&bytes)?))
+        Ok(Json(crate::body::read(req, state).await?))
     }
 }
 

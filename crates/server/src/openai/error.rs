@@ -2,7 +2,6 @@
 //! envelope (`{"error":{"message","type","param","code"}}`), with the
 //! native status kept, and a JSON body extractor that fails that way too.
 
-use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -80,10 +79,7 @@ where
     type Rejection = OpenAiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
-        Ok(Json(crate::body::decode(&bytes)?))
+        Ok(Json(crate::body::read(req, state).await?))
     }
 }
 
