@@ -4,6 +4,7 @@
 //! Every test gets its own server and store, so tests can run in parallel.
 //! Models run with one thread (two collapse when the CPU is shared).
 
+pub mod registry_server;
 pub mod sse;
 pub mod tools;
 
@@ -95,6 +96,33 @@ pub fn gemma_gguf() -> Option<PathBuf> {
     path.is_file().then_some(path)
 }
 
+/// Runs `hearth serve` on `port` with its store and home under `dir`,
+/// appending its output to `log`.
+fn spawn_serve(port: u16, dir: &Path, log: &Path, env: &[(String, String)]) -> Child {
+    let log_file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("log file");
+    let mut cmd = Command::new(hearth_bin());
+    cmd.arg("serve")
+        .env("HEARTH_HOST", format!("127.0.0.1:{port}"))
+        .env("HEARTH_MODELS", dir.join("store"))
+        // Keys and other state stay in the test's own directory.
+        .env("HEARTH_HOME", dir.join("home"))
+        .env("HEARTH_NUM_THREADS", "1")
+        // A developer's ~/.hearth/config.toml must not change the tests.
+        .env("HEARTH_CONFIG", "/dev/null")
+        .env("RUST_LOG", "info,runner=debug")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("log"))
+        .stderr(log_file);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn hearth serve")
+}
+
 /// A running `hearth serve` with a private store. Killed on drop.
 pub struct Server {
     child: Child,
@@ -102,6 +130,8 @@ pub struct Server {
     pub models: tempfile::TempDir,
     pub client: reqwest::Client,
     log: PathBuf,
+    /// The extra environment it was started with (for [`Server::restart`]).
+    env: Vec<(String, String)>,
 }
 
 impl Server {
@@ -115,24 +145,11 @@ impl Server {
         let port = free_port();
         let models = tempfile::tempdir().expect("temp store");
         let log = models.path().join("server.log");
-        let log_file = std::fs::File::create(&log).expect("log file");
-        let mut cmd = Command::new(hearth_bin());
-        cmd.arg("serve")
-            .env("HEARTH_HOST", format!("127.0.0.1:{port}"))
-            .env("HEARTH_MODELS", models.path().join("store"))
-            // Keys and other state stay in the test's own directory.
-            .env("HEARTH_HOME", models.path().join("home"))
-            .env("HEARTH_NUM_THREADS", "1")
-            // A developer's ~/.hearth/config.toml must not change the tests.
-            .env("HEARTH_CONFIG", "/dev/null")
-            .env("RUST_LOG", "info,runner=debug")
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("log"))
-            .stderr(log_file);
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd.spawn().expect("spawn hearth serve");
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let child = spawn_serve(port, models.path(), &log, &env);
         let server = Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -144,9 +161,26 @@ impl Server {
                 .build()
                 .expect("HTTP client"),
             log,
+            env,
         };
         server.wait_ready().await;
         server
+    }
+
+    /// Kills the server with SIGKILL, as a crash would: nothing is cleaned
+    /// up or flushed by the server itself.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same port, store and settings (after
+    /// [`Server::kill_hard`] or an exit).
+    pub async fn restart(&mut self) {
+        self.kill_hard();
+        let port: u16 = self.addr().rsplit(':').next().unwrap().parse().unwrap();
+        self.child = spawn_serve(port, self.models.path(), &self.log, &self.env);
+        self.wait_ready().await;
     }
 
     async fn wait_ready(&self) {

@@ -359,11 +359,14 @@ async fn fake_registry(fake: Arc<Mutex<Fake>>) -> String {
     async fn blob(State(f): State<Arc<Mutex<Fake>>>, headers: HeaderMap) -> Response {
         let f = f.lock().unwrap();
         f.blob_requests.fetch_add(1, Ordering::SeqCst);
+        // `bytes=<start>-[<end>]`; Hearth asks for whole parts, and a part
+        // that starts at 0 is served like a plain GET (so it can stall).
         let start = headers
             .get("range")
             .and_then(|v| v.to_str().ok())
             .and_then(|r| r.strip_prefix("bytes="))
-            .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
+            .and_then(|r| r.split('-').next()?.parse::<usize>().ok())
+            .filter(|&s| s > 0);
         let len = f.blob.len();
         if let Some(start) = start {
             f.served.fetch_add((len - start) as u64, Ordering::SeqCst);

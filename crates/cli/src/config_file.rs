@@ -55,7 +55,22 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "HEARTH_KV_CACHE_TYPE",
         "KV cache type: f16 (default), q8_0, q4_0",
     ),
-    ("HEARTH_NOPRUNE", "do not remove unused blobs at startup"),
+    (
+        "HEARTH_NOPRUNE",
+        "do not remove unused blobs (at startup and after a re-pull)",
+    ),
+    (
+        "HEARTH_HF_ENDPOINT",
+        "where hf.co/... models are pulled from (default https://huggingface.co)",
+    ),
+    (
+        "HEARTH_DOWNLOAD_PART_SIZE",
+        "bytes per parallel download part (default: ~16 parts of 64 MiB-1 GiB)",
+    ),
+    (
+        "HEARTH_DOWNLOAD_STALL",
+        "seconds without data before a download part is retried (default 30)",
+    ),
     (
         "HEARTH_ORIGINS",
         "extra allowed CORS origins, comma-separated",

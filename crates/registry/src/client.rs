@@ -1,14 +1,19 @@
 //! [`Registry`]: one registry repository (`<host>/<namespace>/<model>`)
 //! and the HTTP client that talks to it, with bearer tokens obtained from
 //! the registry's challenge and sent only back to the registry itself.
+//!
+//! Redirects are followed by hand ([`Registry::get_following`]), never by
+//! the HTTP client: Ollama's registry answers blob GETs with a `307` to a
+//! CDN on another host, and the token must not travel there.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use hearth_store::{Digest, Name};
-use reqwest::header::{AUTHORIZATION, USER_AGENT, WWW_AUTHENTICATE};
-use reqwest::{Client, RequestBuilder, Response, StatusCode, Url};
+use reqwest::header::{HeaderMap, AUTHORIZATION, LOCATION, USER_AGENT, WWW_AUTHENTICATE};
+use reqwest::{redirect, Client, RequestBuilder, Response, StatusCode, Url};
 
 use crate::auth::Challenge;
 use crate::error::{RegistryError, Result};
@@ -19,6 +24,8 @@ const MAX_ERROR_BODY: usize = 4 << 10;
 /// A stall this long without a byte fails the request (it is retried).
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Redirect hops followed for one GET (Go's client stops at 10 too).
+const MAX_REDIRECTS: usize = 10;
 
 /// A connection to one repository of one registry.
 pub(crate) struct Registry {
@@ -27,8 +34,9 @@ pub(crate) struct Registry {
     base: Url,
     /// `<namespace>/<model>`.
     repository: String,
-    /// The bearer token from the last challenge, if any.
-    token: Option<String>,
+    /// The bearer token from the last challenge, if any. Behind a lock so
+    /// that the parts of a download can share one `Registry`.
+    token: Mutex<Option<String>>,
 }
 
 impl Registry {
@@ -42,16 +50,30 @@ impl Registry {
         let scheme = if opts.insecure { "http" } else { "https" };
         let base = Url::parse(&format!("{scheme}://{}/", name.host))
             .map_err(|e| RegistryError::Protocol(format!("bad registry host: {e}")))?;
+        Registry::at(base, name.display_namespace_model())
+    }
+
+    /// A repository at an explicit base URL (`<scheme>://<host>[/prefix]/`),
+    /// e.g. the Hugging Face endpoint.
+    pub(crate) fn at(base: Url, repository: String) -> Result<Registry> {
         let http = Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
+            .redirect(redirect::Policy::none())
             .build()?;
         Ok(Registry {
             http,
             base,
-            repository: name.display_namespace_model(),
-            token: None,
+            repository,
+            token: Mutex::new(None),
         })
+    }
+
+    /// `<base>/<path>` (for endpoints outside `/v2/`).
+    pub(crate) fn join(&self, path: &str) -> Result<Url> {
+        self.base
+            .join(path)
+            .map_err(|e| RegistryError::Protocol(format!("bad registry URL: {e}")))
     }
 
     /// `/v2/<namespace>/<model>/<rest>` on the registry.
@@ -80,10 +102,7 @@ impl Registry {
     /// Sends a request built by `make`, answering one bearer challenge: on
     /// a 401 it fetches a token from the realm and sends the request again.
     /// A second 401 is [`RegistryError::Unauthorized`].
-    pub(crate) async fn send(
-        &mut self,
-        make: impl Fn(&Client) -> RequestBuilder,
-    ) -> Result<Response> {
+    pub(crate) async fn send(&self, make: impl Fn(&Client) -> RequestBuilder) -> Result<Response> {
         let response = self.send_once(&make).await?;
         if response.status() != StatusCode::UNAUTHORIZED {
             return Ok(response);
@@ -94,7 +113,8 @@ impl Registry {
             .and_then(|v| v.to_str().ok())
             .and_then(Challenge::parse)
             .ok_or(RegistryError::Unauthorized)?;
-        self.token = Some(challenge.fetch_token(&self.http, &self.host()).await?);
+        let token = challenge.fetch_token(&self.http, &self.host()).await?;
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(token);
         let response = self.send_once(&make).await?;
         if response.status() == StatusCode::UNAUTHORIZED {
             return Err(RegistryError::Unauthorized);
@@ -104,17 +124,59 @@ impl Registry {
 
     async fn send_once(&self, make: &impl Fn(&Client) -> RequestBuilder) -> Result<Response> {
         let mut request = make(&self.http).header(USER_AGENT, user_agent()).build()?;
-        if let Some(token) = self
-            .token
-            .as_deref()
-            .filter(|_| self.is_registry(request.url()))
-        {
+        let token = self.token.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some(token) = token.filter(|_| self.is_registry(request.url())) {
             let value = format!("Bearer {token}")
                 .parse()
                 .map_err(|_| RegistryError::Protocol("token is not a valid header".into()))?;
             request.headers_mut().insert(AUTHORIZATION, value);
         }
         Ok(self.http.execute(request).await?)
+    }
+
+    /// GETs `url` with `headers`, following redirects by hand: requests to
+    /// the registry go through [`Registry::send`] (token, challenge), any
+    /// other host gets no credentials at all (a pre-signed CDN URL needs
+    /// none), and an `https` registry is never redirected to plain `http`.
+    pub(crate) async fn get_following(&self, mut url: Url, headers: HeaderMap) -> Result<Response> {
+        for _ in 0..=MAX_REDIRECTS {
+            let response = if self.is_registry(&url) {
+                let target = url.clone();
+                self.send(|http| http.get(target.clone()).headers(headers.clone()))
+                    .await?
+            } else {
+                self.http
+                    .get(url.clone())
+                    .headers(headers.clone())
+                    .header(USER_AGENT, user_agent())
+                    .send()
+                    .await?
+            };
+            if !response.status().is_redirection() {
+                return Ok(response);
+            }
+            let Some(location) = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|v| v.to_str().ok())
+            else {
+                return Ok(response);
+            };
+            let next = url
+                .join(location)
+                .map_err(|e| RegistryError::Protocol(format!("bad redirect Location: {e}")))?;
+            if !matches!(next.scheme(), "http" | "https")
+                || (self.base.scheme() == "https" && next.scheme() != "https")
+            {
+                return Err(RegistryError::Protocol(format!(
+                    "refusing redirect from {} to {}",
+                    origin_host(&url),
+                    next.scheme()
+                )));
+            }
+            url = next;
+        }
+        Err(RegistryError::Protocol("too many redirects".into()))
     }
 }
 
@@ -210,7 +272,14 @@ mod tests {
     #[test]
     fn scheme_follows_insecure() {
         let name = Name::parse("127.0.0.1:5000/test/tiny:latest").unwrap();
-        let reg = Registry::new(&name, &Options { insecure: true }).unwrap();
+        let reg = Registry::new(
+            &name,
+            &Options {
+                insecure: true,
+                ..Options::default()
+            },
+        )
+        .unwrap();
         assert_eq!(
             reg.url("manifests/latest").unwrap().as_str(),
             "http://127.0.0.1:5000/v2/test/tiny/manifests/latest"
@@ -227,7 +296,14 @@ mod tests {
             Registry::new(&name, &Options::default()),
             Err(RegistryError::InsecureProtocol)
         ));
-        assert!(Registry::new(&name, &Options { insecure: true }).is_ok());
+        assert!(Registry::new(
+            &name,
+            &Options {
+                insecure: true,
+                ..Options::default()
+            }
+        )
+        .is_ok());
     }
 
     #[test]

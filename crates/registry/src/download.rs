@@ -1,51 +1,331 @@
-//! Downloading one blob into the store's partial file, resuming with
-//! `Range` requests from whatever the file already holds (after a dropped
-//! connection, a cancelled request or a restart).
+//! Downloading one blob into the store's partial file: in ranged parts
+//! fetched in parallel, each part's progress persisted next to the file
+//! (`sha256-<hex>-partial-<n>`, Ollama's JSON) so that a dropped connection,
+//! a cancelled request or a killed server resumes every part where it
+//! stopped; stalled parts retried with back-off; the digest verified before
+//! the blob becomes visible, and refetched once if it does not match.
 //!
-//! The partial file only ever holds a prefix of the response stream: each
-//! chunk is appended after the previous one, and a chunk that would run
-//! past the size the manifest promised is refused instead of written. The
-//! hash is checked later, when the file is promoted to a blob.
+//! Concurrent pulls of one blob into one store share a single download
+//! (a "flight"): the download runs in its own task and every pull waiting
+//! for it observes its progress. The task is cancelled when the last
+//! waiter goes away, leaving the resumable state on disk.
 
-use std::path::Path;
+use std::collections::HashMap;
+use std::io::{ErrorKind, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
-use hearth_store::Store;
-use reqwest::header::{CONTENT_RANGE, RANGE};
-use reqwest::{Response, StatusCode};
-use tokio::fs::{File, OpenOptions};
-use tokio::io::{AsyncWriteExt, BufWriter};
+use futures_util::{StreamExt, TryStreamExt};
+use hearth_store::{Store, StoreError};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, RANGE};
+use reqwest::{Response, StatusCode, Url};
+use serde::{Deserialize, Serialize};
+use tokio::fs::OpenOptions;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::sync::watch;
 
 use crate::client::{status_error, Registry};
 use crate::error::{RegistryError, Result};
 use crate::manifest::BlobRef;
 
-/// Attempts per blob; each one resumes where the last stopped.
-const TRIES: u32 = 5;
-/// First back-off between attempts, doubled each time.
-const BACKOFF: Duration = Duration::from_millis(500);
-/// At most one progress report per blob this often.
+/// Parts of one blob fetched at once.
+const MAX_PARALLEL: usize = 8;
+/// Blobs up to this size are one part; bigger ones are cut into about 16
+/// parts of at least this size (Ollama: 100 MB), at most [`MAX_PART`].
+const MIN_PART: u64 = 64 << 20;
+const MAX_PART: u64 = 1 << 30;
+/// Failed attempts in a row (without progress) before a part gives up.
+const TRIES: u32 = 6;
+/// First back-off between attempts of a part, doubled each time.
+const BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How often a part flushes, persists its state and reports.
 const REPORT_EVERY: Duration = Duration::from_millis(100);
+/// A part that receives nothing for this long is retried (Ollama: 30 s).
+pub(crate) const DEFAULT_STALL: Duration = Duration::from_secs(30);
 const WRITE_BUFFER: usize = 1 << 20;
 
-/// Fetches `blob` into its partial file, reporting bytes present through
-/// `report`. Transient failures are retried with back-off.
-pub(crate) async fn fetch(
-    reg: &mut Registry,
-    store: &Store,
-    blob: &BlobRef,
-    report: &mut (dyn FnMut(u64) + Send),
-) -> Result<()> {
-    let path = store.partial_path(&blob.digest);
-    let mut tries = 0;
+/// Everything one blob download needs, owned so it can run in a task of
+/// its own.
+pub(crate) struct Job {
+    pub reg: Arc<Registry>,
+    pub store: Store,
+    pub blob: BlobRef,
+    /// Where the bytes are fetched (the registry's blob URL, or a Hugging
+    /// Face file URL); redirects from there are followed.
+    pub url: Url,
+    /// Fixed part size (`HEARTH_DOWNLOAD_PART_SIZE`), else chosen by size.
+    pub part_size: Option<u64>,
+    pub stall: Duration,
+}
+
+/// The persisted state of one part, in Ollama's field names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Part {
+    #[serde(rename = "N")]
+    n: usize,
+    #[serde(rename = "Offset")]
+    offset: u64,
+    #[serde(rename = "Size")]
+    size: u64,
+    #[serde(rename = "Completed")]
+    completed: u64,
+}
+
+/// What the waiters of a flight see.
+#[derive(Clone)]
+enum State {
+    /// Bytes present so far.
+    Running(u64),
+    /// Verified and visible, or failed.
+    Done(std::result::Result<(), Arc<RegistryError>>),
+}
+
+/// One download in progress, shared by every pull that needs the blob.
+struct Flight {
+    state: watch::Receiver<State>,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        // The last waiter is gone (a client hung up): stop fetching; the
+        // partial file and part states stay for the next pull.
+        self.task.abort();
+    }
+}
+
+/// Downloads in flight, by the blob path they will produce.
+static FLIGHTS: LazyLock<Mutex<HashMap<PathBuf, Weak<Flight>>>> = LazyLock::new(Default::default);
+
+/// Fetches and verifies `job.blob`, joining a download of the same blob
+/// into the same store if one is running. `report` gets the bytes present.
+pub(crate) async fn fetch(job: Job, report: &mut (dyn FnMut(u64) + Send)) -> Result<()> {
+    let flight = join(job);
+    let mut state = flight.state.clone();
     loop {
-        match attempt(reg, &path, blob, report).await {
+        let now = state.borrow_and_update().clone();
+        match now {
+            State::Running(n) => report(n),
+            State::Done(result) => return result.map_err(RegistryError::Shared),
+        }
+        if state.changed().await.is_err() {
+            return Err(RegistryError::Protocol("blob download stopped".into()));
+        }
+    }
+}
+
+/// The running flight for the job's blob, or a new one.
+fn join(job: Job) -> Arc<Flight> {
+    let key = job.store.blob_path(&job.blob.digest);
+    let mut flights = FLIGHTS.lock().unwrap_or_else(|e| e.into_inner());
+    flights.retain(|_, f| f.strong_count() > 0);
+    if let Some(flight) = flights.get(&key).and_then(Weak::upgrade) {
+        if matches!(*flight.state.borrow(), State::Running(_)) {
+            return flight;
+        }
+    }
+    let (tx, rx) = watch::channel(State::Running(0));
+    let task = tokio::spawn(async move {
+        let result = download_verified(&job, &tx).await;
+        tx.send_replace(State::Done(result.map_err(Arc::new)));
+    });
+    let flight = Arc::new(Flight {
+        state: rx,
+        task: task.abort_handle(),
+    });
+    flights.insert(key, Arc::downgrade(&flight));
+    flight
+}
+
+/// Download, verify, promote; a blob whose hash does not match is fetched
+/// once more from scratch (a corrupted local part or a glitch on the way)
+/// before the mismatch is reported. A full disk discards the partial
+/// download so the store is left as it was.
+async fn download_verified(job: &Job, tx: &watch::Sender<State>) -> Result<()> {
+    let mut refetched = false;
+    loop {
+        let result = match download(job, tx).await {
+            Ok(()) => promote(job).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Err(RegistryError::Store(e @ StoreError::DigestMismatch { .. })) if !refetched => {
+                tracing::warn!(digest = %job.blob.digest, error = %e, "downloaded blob is corrupt; fetching it again");
+                discard(job).await;
+                tx.send_replace(State::Running(0));
+                refetched = true;
+            }
+            Err(RegistryError::Store(e @ StoreError::DigestMismatch { .. })) => {
+                discard(job).await;
+                return Err(RegistryError::Store(e));
+            }
+            Err(e) if e.is_disk_full() => {
+                discard(job).await;
+                return Err(RegistryError::DiskFull {
+                    digest: job.blob.digest.to_string(),
+                });
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Hashes the complete partial file and renames it into place, then drops
+/// the part states.
+async fn promote(job: &Job) -> Result<()> {
+    let store = job.store.clone();
+    let digest = job.blob.digest.clone();
+    tokio::task::spawn_blocking(move || store.promote_partial(&digest))
+        .await
+        .map_err(std::io::Error::other)??;
+    remove_states(job).await;
+    Ok(())
+}
+
+/// Deletes the partial file and every part state of the job's blob.
+async fn discard(job: &Job) {
+    let partial = job.store.partial_path(&job.blob.digest);
+    let _ = tokio::fs::remove_file(&partial).await;
+    remove_states(job).await;
+}
+
+/// Deletes `sha256-<hex>-partial-<n>` files, whatever part layout made them.
+async fn remove_states(job: &Job) {
+    let prefix = format!("{}-partial-", job.blob.digest.file_name());
+    let Ok(mut dir) = tokio::fs::read_dir(job.store.blobs_dir()).await else {
+        return;
+    };
+    while let Ok(Some(entry)) = dir.next_entry().await {
+        let name = entry.file_name();
+        let is_state = name.to_str().is_some_and(|n| {
+            n.strip_prefix(&prefix)
+                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+        });
+        if is_state {
+            let _ = tokio::fs::remove_file(entry.path()).await;
+        }
+    }
+}
+
+/// The part size for a blob of `size` bytes.
+fn part_size_for(size: u64, fixed: Option<u64>) -> u64 {
+    match fixed {
+        Some(n) if n > 0 => n,
+        _ => (size / 16).clamp(MIN_PART, MAX_PART),
+    }
+}
+
+/// Fetches every incomplete part into the partial file.
+async fn download(job: &Job, tx: &watch::Sender<State>) -> Result<()> {
+    let parts = plan(job).await?;
+    let done = AtomicU64::new(parts.iter().map(|p| p.completed).sum());
+    tx.send_replace(State::Running(done.load(Ordering::SeqCst)));
+    let pending = parts.into_iter().filter(|p| p.completed < p.size);
+    futures_util::stream::iter(pending)
+        .map(|part| fetch_part(job, part, &done, tx))
+        .buffer_unordered(MAX_PARALLEL)
+        .try_collect::<Vec<()>>()
+        .await?;
+    Ok(())
+}
+
+/// The parts of the job's blob with what each already holds: from their
+/// state files when these match the layout, else from the partial file
+/// read as a prefix (a single-stream download by an older version). The
+/// states are written before the file is sized, so a crash in between
+/// never makes zeros look downloaded.
+async fn plan(job: &Job) -> Result<Vec<Part>> {
+    let size = job.blob.size;
+    let partial = job.store.partial_path(&job.blob.digest);
+    let part_size = part_size_for(size, job.part_size);
+    let file_len = tokio::fs::metadata(&partial).await.ok().map(|m| m.len());
+    let mut parts = Vec::new();
+    let mut from_state = false;
+    let mut offset = 0;
+    while offset < size {
+        let n = parts.len();
+        let part_len = part_size.min(size - offset);
+        let saved = read_state(&job.store.partial_part_path(&job.blob.digest, n)).await;
+        let completed = match saved {
+            Some(s) if s.n == n && s.offset == offset && s.size == part_len => {
+                from_state = true;
+                s.completed.min(part_len)
+            }
+            _ => 0,
+        };
+        parts.push(Part {
+            n,
+            offset,
+            size: part_len,
+            completed,
+        });
+        offset += part_len;
+    }
+    for part in &mut parts {
+        let held = match file_len {
+            None => 0,
+            Some(len) if len > size => 0,
+            Some(len) => len.saturating_sub(part.offset).min(part.size),
+        };
+        part.completed = if from_state {
+            part.completed.min(held)
+        } else {
+            held
+        };
+    }
+    for part in &parts {
+        write_state(job, part).await?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&partial)
+        .await?;
+    file.set_len(size).await?;
+    Ok(parts)
+}
+
+async fn read_state(path: &Path) -> Option<Part> {
+    let bytes = tokio::fs::read(path).await.ok()?;
+    // A torn write (a crash mid-update) does not parse: the part restarts.
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn write_state(job: &Job, part: &Part) -> Result<()> {
+    let path = job.store.partial_part_path(&job.blob.digest, part.n);
+    let bytes = serde_json::to_vec(part).map_err(std::io::Error::other)?;
+    tokio::fs::write(path, bytes).await?;
+    Ok(())
+}
+
+/// Fetches one part, retrying transient failures with back-off. A try
+/// that made progress resets the count, so only a part that keeps failing
+/// without receiving anything gives up.
+async fn fetch_part(
+    job: &Job,
+    mut part: Part,
+    done: &AtomicU64,
+    tx: &watch::Sender<State>,
+) -> Result<()> {
+    let mut failures = 0;
+    loop {
+        let before = part.completed;
+        match part_attempt(job, &mut part, done, tx).await {
             Ok(()) => return Ok(()),
-            Err(e) if e.is_transient() && tries + 1 < TRIES => {
-                let wait = BACKOFF * 2u32.pow(tries);
-                tracing::warn!(digest = %blob.digest, error = %e, ?wait, "blob download failed; resuming");
-                tries += 1;
+            Err(e) if e.is_transient() => {
+                if part.completed > before {
+                    failures = 0;
+                }
+                failures += 1;
+                if failures >= TRIES {
+                    return Err(e);
+                }
+                let wait = (BACKOFF * 2u32.pow(failures - 1)).min(MAX_BACKOFF);
+                tracing::warn!(digest = %job.blob.digest, part = part.n, error = %e, ?wait, "blob part failed; resuming it");
                 tokio::time::sleep(wait).await;
             }
             Err(e) => return Err(e),
@@ -53,82 +333,128 @@ pub(crate) async fn fetch(
     }
 }
 
-/// One request: from the current end of the partial file to the end.
-async fn attempt(
-    reg: &mut Registry,
-    path: &Path,
-    blob: &BlobRef,
-    report: &mut (dyn FnMut(u64) + Send),
+/// One ranged request for the rest of a part.
+async fn part_attempt(
+    job: &Job,
+    part: &mut Part,
+    done: &AtomicU64,
+    tx: &watch::Sender<State>,
 ) -> Result<()> {
-    let have = present_bytes(path, blob.size).await?;
-    report(have);
-    if have == blob.size {
-        return Ok(());
-    }
-    let url = reg.blob_url(&blob.digest)?;
-    let response = reg
-        .send(|http| {
-            let request = http.get(url.clone());
-            if have > 0 {
-                request.header(RANGE, format!("bytes={have}-"))
-            } else {
-                request
-            }
-        })
-        .await?;
-    let (file, offset) = open_for(response.status(), &response, path, have).await?;
-    let file = match file {
-        Some(f) => f,
-        None => return Err(status_error("pull blob", response).await),
-    };
-    copy_body(response, file, offset, blob, report).await
-}
-
-/// Bytes already in the partial file (creating it empty if missing); a
-/// file longer than the blob cannot be a prefix of it and starts over.
-async fn present_bytes(path: &Path, size: u64) -> Result<u64> {
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .await?;
-    let len = file.metadata().await?.len();
-    if len > size {
-        file.set_len(0).await?;
-        return Ok(0);
-    }
-    Ok(len)
-}
-
-/// Opens the partial file where the response's bytes belong: appended
-/// after a `206` that starts at `have`, from scratch after a `200` (the
-/// server ignored the range). `None` for any other status.
-async fn open_for(
-    status: StatusCode,
-    response: &Response,
-    path: &Path,
-    have: u64,
-) -> Result<(Option<File>, u64)> {
-    match status {
+    let start = part.offset + part.completed;
+    let end = part.offset + part.size - 1;
+    let mut headers = HeaderMap::new();
+    let range = HeaderValue::from_str(&format!("bytes={start}-{end}"))
+        .map_err(|e| RegistryError::Protocol(e.to_string()))?;
+    headers.insert(RANGE, range);
+    let response = job.reg.get_following(job.url.clone(), headers).await?;
+    let skip = match response.status() {
         StatusCode::PARTIAL_CONTENT => {
-            let start = range_start(response);
-            if start != Some(have) {
+            let got = range_start(&response);
+            if got != Some(start) {
                 return Err(RegistryError::Protocol(format!(
-                    "registry answered a range request for bytes {have}- with {start:?}"
+                    "registry answered a request for bytes {start}-{end} with {got:?}"
                 )));
             }
-            let file = OpenOptions::new().append(true).open(path).await?;
-            Ok((Some(file), have))
+            0
         }
-        StatusCode::OK => {
-            let file = OpenOptions::new()
-                .write(true)
-                .truncate(true)
-                .open(path)
-                .await?;
-            Ok((Some(file), 0))
+        // The server ignored the range: skip what precedes this part.
+        StatusCode::OK => start,
+        _ => return Err(status_error("pull blob", response).await),
+    };
+    let partial = job.store.partial_path(&job.blob.digest);
+    let mut file = OpenOptions::new().write(true).open(&partial).await?;
+    file.seek(SeekFrom::Start(start)).await?;
+    let mut sink = PartSink {
+        job,
+        part,
+        out: BufWriter::with_capacity(WRITE_BUFFER, file),
+        buffered: 0,
+        done,
+        tx,
+    };
+    let result = sink.copy(response, skip).await;
+    // What arrived is kept even on failure: the next attempt resumes there.
+    let saved = sink.save().await;
+    result?;
+    saved?;
+    if part.completed < part.size {
+        return Err(RegistryError::Truncated {
+            digest: job.blob.digest.to_string(),
+            got: part.offset + part.completed,
+            want: part.offset + part.size,
+        });
+    }
+    Ok(())
+}
+
+/// Where one part's bytes go: the partial file at the part's offset, its
+/// state file, and the flight's progress.
+struct PartSink<'a> {
+    job: &'a Job,
+    part: &'a mut Part,
+    out: BufWriter<tokio::fs::File>,
+    /// Bytes written to `out` but not yet flushed (not yet `completed`).
+    buffered: u64,
+    done: &'a AtomicU64,
+    tx: &'a watch::Sender<State>,
+}
+
+impl PartSink<'_> {
+    /// Copies the body into the part, never past its end, flushing and
+    /// reporting every [`REPORT_EVERY`] (also while the stream is quiet,
+    /// so a stalled or cancelled download keeps what arrived).
+    async fn copy(&mut self, response: Response, mut skip: u64) -> Result<()> {
+        let mut stream = response.bytes_stream();
+        let mut last_byte = Instant::now();
+        let mut last_save = Instant::now();
+        loop {
+            let next = tokio::time::timeout(REPORT_EVERY, stream.next()).await;
+            let mut chunk = match next {
+                Err(_) => {
+                    self.save().await?;
+                    last_save = Instant::now();
+                    if last_byte.elapsed() >= self.job.stall {
+                        return Err(RegistryError::Stalled(self.job.stall.as_secs_f64()));
+                    }
+                    continue;
+                }
+                Ok(None) => return Ok(()),
+                Ok(Some(chunk)) => chunk?,
+            };
+            last_byte = Instant::now();
+            if skip > 0 {
+                let n = skip.min(chunk.len() as u64);
+                let _ = chunk.split_to(n as usize);
+                skip -= n;
+            }
+            // Never past the part's end (a `200` body goes on to the end
+            // of the blob; a `206` should stop there anyway).
+            let room = self.part.size - self.part.completed - self.buffered;
+            chunk.truncate(room.min(chunk.len() as u64) as usize);
+            self.out.write_all(&chunk).await?;
+            self.buffered += chunk.len() as u64;
+            if self.part.completed + self.buffered == self.part.size {
+                return Ok(());
+            }
+            if last_save.elapsed() >= REPORT_EVERY {
+                self.save().await?;
+                last_save = Instant::now();
+            }
         }
-        _ => Ok((None, have)),
+    }
+
+    /// Flushes, then records the flushed bytes as completed (state file
+    /// and progress): a recorded byte is always in the file.
+    async fn save(&mut self) -> Result<()> {
+        self.out.flush().await?;
+        if self.buffered > 0 {
+            self.part.completed += self.buffered;
+            let total = self.done.fetch_add(self.buffered, Ordering::SeqCst) + self.buffered;
+            self.buffered = 0;
+            write_state(self.job, self.part).await?;
+            self.tx.send_replace(State::Running(total));
+        }
+        Ok(())
     }
 }
 
@@ -139,61 +465,32 @@ fn range_start(response: &Response) -> Option<u64> {
     range.split('-').next()?.trim().parse().ok()
 }
 
-/// Appends the body to `file`, never past the blob's size.
-async fn copy_body(
-    response: Response,
-    file: File,
-    mut offset: u64,
-    blob: &BlobRef,
-    report: &mut (dyn FnMut(u64) + Send),
-) -> Result<()> {
-    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
-    let mut stream = response.bytes_stream();
-    let mut last_report: Option<Instant> = None;
-    let result = async {
-        loop {
-            // A quiet stream is flushed and reported too, so a stalled or
-            // cancelled download keeps everything that arrived before it.
-            let next = tokio::time::timeout(REPORT_EVERY, stream.next()).await;
-            let chunk = match next {
-                Err(_) => {
-                    out.flush().await?;
-                    report(offset);
-                    last_report = Some(Instant::now());
-                    continue;
-                }
-                Ok(None) => return Ok(()),
-                Ok(Some(chunk)) => chunk?,
-            };
-            if offset + chunk.len() as u64 > blob.size {
-                return Err(RegistryError::Protocol(format!(
-                    "blob {} is larger than the {} bytes its manifest says",
-                    blob.digest, blob.size
-                )));
-            }
-            out.write_all(&chunk).await?;
-            offset += chunk.len() as u64;
-            if last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY) {
-                // Flushed before it is reported, so a cancelled pull
-                // loses at most the bytes of one reporting interval.
-                out.flush().await?;
-                report(offset);
-                last_report = Some(Instant::now());
-            }
-        }
+/// Whether an I/O error is a full disk (or quota).
+pub(crate) fn is_disk_full_io(e: &std::io::Error) -> bool {
+    matches!(e.kind(), ErrorKind::StorageFull | ErrorKind::QuotaExceeded)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_sizes() {
+        assert_eq!(part_size_for(10, None), MIN_PART);
+        assert_eq!(part_size_for(16 << 30, None), MAX_PART);
+        assert_eq!(part_size_for(3200 << 20, None), 200 << 20);
+        assert_eq!(part_size_for(100, Some(30)), 30);
     }
-    .await;
-    // What arrived is kept even on failure: the next attempt resumes there.
-    out.flush().await?;
-    out.into_inner().sync_data().await?;
-    result?;
-    report(offset);
-    if offset < blob.size {
-        return Err(RegistryError::Truncated {
-            digest: blob.digest.to_string(),
-            got: offset,
-            want: blob.size,
-        });
+
+    #[test]
+    fn state_is_ollamas_json() {
+        let part = Part {
+            n: 1,
+            offset: 100,
+            size: 50,
+            completed: 7,
+        };
+        let json = serde_json::to_string(&part).unwrap();
+        assert_eq!(json, r#"{"N":1,"Offset":100,"Size":50,"Completed":7}"#);
     }
-    Ok(())
 }

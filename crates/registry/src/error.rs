@@ -6,6 +6,7 @@
 //! so they are part of the wire contract.
 
 use std::io;
+use std::sync::Arc;
 
 use hearth_store::StoreError;
 
@@ -64,6 +65,35 @@ pub enum RegistryError {
         want: u64,
     },
 
+    /// A part of a blob received nothing for this many seconds.
+    #[error("download stalled: nothing received for {0} s")]
+    Stalled(f64),
+
+    /// The disk filled up during a download; the partial download was
+    /// deleted so the store is as it was before the pull.
+    #[error(
+        "no space left on device while downloading {digest}; the partial download was removed"
+    )]
+    DiskFull {
+        /// The blob, `sha256:<hex>`.
+        digest: String,
+    },
+
+    /// A Hugging Face repository has no GGUF file for the requested tag.
+    #[error("{repo} has no GGUF file for quantization {quant:?} (GGUF files: {available})")]
+    HfNoFile {
+        /// `<user>/<repo>`.
+        repo: String,
+        /// The tag asked for (`Q4_K_M` for `latest`).
+        quant: String,
+        /// The GGUF file names present, comma-separated.
+        available: String,
+    },
+
+    /// The error of a download shared with another pull.
+    #[error(transparent)]
+    Shared(Arc<RegistryError>),
+
     /// Transport failure (connect, TLS, timeout, reset).
     #[error(transparent)]
     Http(#[from] reqwest::Error),
@@ -86,7 +116,8 @@ impl RegistryError {
     pub fn is_transient(&self) -> bool {
         match self {
             RegistryError::Http(e) => !e.is_builder() && !e.is_redirect(),
-            RegistryError::Truncated { .. } => true,
+            RegistryError::Truncated { .. } | RegistryError::Stalled(_) => true,
+            RegistryError::Shared(e) => e.is_transient(),
             RegistryError::Status { status, .. } => *status >= 500 || *status == 429,
             _ => false,
         }
@@ -98,6 +129,19 @@ impl RegistryError {
         match self {
             RegistryError::ManifestNotFound => true,
             RegistryError::Store(e) => e.is_not_found(),
+            RegistryError::Shared(e) => e.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// Whether the error is a full disk (or an exhausted quota).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            RegistryError::DiskFull { .. } => true,
+            RegistryError::Io(e) | RegistryError::Store(StoreError::Io(e)) => {
+                crate::download::is_disk_full_io(e)
+            }
+            RegistryError::Shared(e) => e.is_disk_full(),
             _ => false,
         }
     }

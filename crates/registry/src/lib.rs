@@ -17,6 +17,7 @@ mod auth;
 mod client;
 mod download;
 mod error;
+mod hf;
 mod manifest;
 mod progress;
 mod pull;
@@ -31,10 +32,24 @@ pub use progress::{Progress, Verb};
 pub use pull::pull;
 pub use push::push;
 
-/// How to reach a registry.
+pub use hf::{is_hf_host, DEFAULT_HF_ENDPOINT};
+
+/// How to reach a registry and how to download.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Allow plain HTTP (the `insecure` request field): every request then
     /// goes over `http://`.
     pub insecure: bool,
+    /// Base URL that `hf.co/…` and `huggingface.co/…` names are fetched
+    /// from (`HEARTH_HF_ENDPOINT`); `None` is [`DEFAULT_HF_ENDPOINT`].
+    pub hf_endpoint: Option<String>,
+    /// Fixed size of the ranged parts a blob is downloaded in
+    /// (`HEARTH_DOWNLOAD_PART_SIZE`); `None` picks about 16 parts of 64 MiB
+    /// to 1 GiB, so blobs up to 64 MiB are one part.
+    pub part_size: Option<u64>,
+    /// How long a part may receive nothing before it is retried
+    /// (`HEARTH_DOWNLOAD_STALL`); `None` is 30 s.
+    pub stall_timeout: Option<std::time::Duration>,
+    /// Keep the blobs a re-pull no longer references (`HEARTH_NOPRUNE`).
+    pub no_prune: bool,
 }

@@ -4,7 +4,7 @@
 
 use hearth_store::manifest::media_type;
 use hearth_store::{Digest, Manifest, Name};
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CONTENT_TYPE};
 use reqwest::StatusCode;
 
 use crate::client::{read_capped, status_error, Registry};
@@ -20,12 +20,13 @@ pub(crate) struct BlobRef {
     pub size: u64,
 }
 
-/// Fetches the manifest bytes of `name`'s tag.
-pub(crate) async fn fetch(reg: &mut Registry, name: &Name) -> Result<Vec<u8>> {
-    let url = reg.url(&format!("manifests/{}", name.tag))?;
-    let response = reg
-        .send(|http| http.get(url.clone()).header(ACCEPT, media_type::MANIFEST))
-        .await?;
+/// Fetches the manifest bytes of a tag (redirects followed, the token
+/// sent only to the registry itself).
+pub(crate) async fn fetch(reg: &Registry, tag: &str) -> Result<Vec<u8>> {
+    let url = reg.url(&format!("manifests/{tag}"))?;
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static(media_type::MANIFEST));
+    let response = reg.get_following(url, headers).await?;
     match response.status() {
         StatusCode::NOT_FOUND => Err(RegistryError::ManifestNotFound),
         s if s.is_success() => Ok(read_capped(response, MAX_MANIFEST, "manifest")
@@ -82,7 +83,7 @@ pub(crate) fn blobs(bytes: &[u8]) -> Result<Vec<BlobRef>> {
     Ok(out)
 }
 
-fn strict_digest(s: &str) -> Result<Digest> {
+pub(crate) fn strict_digest(s: &str) -> Result<Digest> {
     match Digest::parse(s) {
         Ok(d) if d.to_string() == s => Ok(d),
         _ => Err(RegistryError::InvalidDigest(s.chars().take(100).collect())),

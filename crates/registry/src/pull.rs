@@ -1,17 +1,23 @@
 //! `pull`: manifest, then every blob not yet present, then verification,
 //! then the manifest file — in that order, so a model only ever appears
-//! once all of its content is in place and verified.
+//! once all of its content is in place and verified — and last the blobs
+//! the replaced manifest used and nothing uses any more.
 
-use hearth_store::{Name, Store};
+use std::sync::Arc;
+
+use hearth_store::{Digest, Name, Store};
+use reqwest::Url;
 
 use crate::client::Registry;
-use crate::download;
+use crate::download::{self, Job};
 use crate::error::Result;
+use crate::hf;
 use crate::manifest::{self, BlobRef};
 use crate::progress::{Progress, Reporter, Verb};
 use crate::Options;
 
-/// Pulls `name` from its registry into `store`, reporting progress.
+/// Pulls `name` from its registry (or from Hugging Face for `hf.co/…` and
+/// `huggingface.co/…` names) into `store`, reporting progress.
 ///
 /// Cancelling the future (dropping it) leaves the partial files of the
 /// blobs in flight, and the next pull resumes them.
@@ -21,30 +27,87 @@ pub async fn pull(
     opts: &Options,
     progress: &mut Reporter<'_>,
 ) -> Result<()> {
-    let mut reg = Registry::new(name, opts)?;
+    if hf::is_hf_host(&name.host) {
+        return hf::pull(store, name, opts, progress).await;
+    }
+    let reg = Arc::new(Registry::new(name, opts)?);
     progress(Progress::Status("pulling manifest"));
-    let bytes = manifest::fetch(&mut reg, name).await?;
+    let bytes = manifest::fetch(&reg, &name.tag).await?;
+    install(store, name, opts, &reg, bytes, progress).await
+}
+
+/// Fetches the blobs of fetched manifest `bytes` from `reg` and installs
+/// the manifest as `name`.
+pub(crate) async fn install(
+    store: &Store,
+    name: &Name,
+    opts: &Options,
+    reg: &Arc<Registry>,
+    bytes: Vec<u8>,
+    progress: &mut Reporter<'_>,
+) -> Result<()> {
     let blobs = manifest::blobs(&bytes)?;
-    let mut fetched = Vec::new();
-    for blob in &blobs {
+    let mut sources = Vec::with_capacity(blobs.len());
+    for blob in blobs {
+        let url = reg.blob_url(&blob.digest)?;
+        sources.push((blob, url));
+    }
+    fetch_blobs(store, opts, reg, &sources, progress).await?;
+    progress(Progress::Status("verifying sha256 digest"));
+    progress(Progress::Status("writing manifest"));
+    let target = name.clone();
+    let replaced = blocking(store, move |s| {
+        s.write_manifest_bytes_replacing(&target, &bytes)
+    })
+    .await?;
+    remove_replaced(store, opts, replaced, progress).await
+}
+
+/// Downloads each blob that is not present yet (one blob at a time, each
+/// in parallel parts). Every blob is verified as its download completes.
+pub(crate) async fn fetch_blobs(
+    store: &Store,
+    opts: &Options,
+    reg: &Arc<Registry>,
+    sources: &[(BlobRef, Url)],
+    progress: &mut Reporter<'_>,
+) -> Result<()> {
+    for (blob, url) in sources {
         if store.has_blob(&blob.digest) {
             report(progress, blob, blob.size);
             continue;
         }
         report(progress, blob, 0);
-        download::fetch(&mut reg, store, blob, &mut |done| {
-            report(progress, blob, done)
-        })
-        .await?;
-        fetched.push(blob.digest.clone());
+        let job = Job {
+            reg: Arc::clone(reg),
+            store: store.clone(),
+            blob: blob.clone(),
+            url: url.clone(),
+            part_size: opts.part_size,
+            stall: opts.stall_timeout.unwrap_or(download::DEFAULT_STALL),
+        };
+        download::fetch(job, &mut |done| report(progress, blob, done)).await?;
     }
-    progress(Progress::Status("verifying sha256 digest"));
-    for digest in fetched {
-        blocking(store, move |s| s.promote_partial(&digest)).await?;
+    Ok(())
+}
+
+/// Deletes the blobs a replaced manifest used that no manifest uses now,
+/// unless pruning is off (`HEARTH_NOPRUNE`).
+pub(crate) async fn remove_replaced(
+    store: &Store,
+    opts: &Options,
+    replaced: Vec<Digest>,
+    progress: &mut Reporter<'_>,
+) -> Result<()> {
+    if replaced.is_empty() || opts.no_prune {
+        return Ok(());
     }
-    progress(Progress::Status("writing manifest"));
-    let name = name.clone();
-    blocking(store, move |s| s.write_manifest_bytes(&name, &bytes)).await?;
+    progress(Progress::Status("removing unused layers"));
+    let removed = blocking(store, move |s| s.remove_unused(replaced)).await?;
+    tracing::info!(
+        blobs = removed.len(),
+        "removed layers the new manifest no longer uses"
+    );
     Ok(())
 }
 

@@ -59,7 +59,7 @@ async fn blob(State(s): State<Shared>, Path(d): Path<String>, headers: HeaderMap
         .get("range")
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.trim_end_matches('-').parse::<usize>().ok());
+        .and_then(|r| r.split('-').next()?.parse::<usize>().ok());
     match start {
         Some(start) => {
             fake.served += (body.len() - start) as u64;
@@ -116,7 +116,10 @@ fn model(weights: &[u8]) -> (Fake, Digest) {
 async fn pull_into(store: &Store, host: &str) -> Result<Vec<Progress>, RegistryError> {
     let name = Name::parse(&format!("{host}/ns/m:latest")).unwrap();
     let mut seen = Vec::new();
-    let opts = Options { insecure: true };
+    let opts = Options {
+        insecure: true,
+        ..Options::default()
+    };
     pull(store, &name, &opts, &mut |p| seen.push(p)).await?;
     Ok(seen)
 }
@@ -192,9 +195,17 @@ async fn unknown_model_is_ollamas_error() {
     let host = serve(Arc::new(Mutex::new(Fake::default()))).await;
     let (_dir, store) = temp_store();
     let name = Name::parse(&format!("{host}/ns/other")).unwrap();
-    let err = pull(&store, &name, &Options { insecure: true }, &mut |_| {})
-        .await
-        .unwrap_err();
+    let err = pull(
+        &store,
+        &name,
+        &Options {
+            insecure: true,
+            ..Options::default()
+        },
+        &mut |_| {},
+    )
+    .await
+    .unwrap_err();
     // axum's 404 for an unrouted path, as a registry answers unknown repos.
     assert_eq!(err.to_string(), "pull model manifest: file does not exist");
 }

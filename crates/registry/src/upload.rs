@@ -25,7 +25,9 @@ pub(crate) async fn push_blob(
 ) -> Result<()> {
     let url = reg.blob_url(&blob.digest)?;
     let head = reg.send(|http| http.head(url.clone())).await?;
-    if head.status().is_success() {
+    // Ollama's registry answers a HEAD of a present blob with a redirect
+    // to its CDN (not followed: only the answer matters).
+    if head.status().is_success() || head.status().is_redirection() {
         report(progress, blob, blob.size);
         return Ok(());
     }

@@ -35,6 +35,14 @@ pub struct ServerConfig {
     pub kv_cache_type: Option<String>,
     /// Requests that may wait for a model at once (`HEARTH_MAX_QUEUE`, 512).
     pub max_queue: usize,
+    /// Where `hf.co/…` models are pulled from (`HEARTH_HF_ENDPOINT`,
+    /// default `https://huggingface.co`).
+    pub hf_endpoint: Option<String>,
+    /// Fixed download part size in bytes (`HEARTH_DOWNLOAD_PART_SIZE`).
+    pub download_part_size: Option<u64>,
+    /// Seconds a download part may stall before a retry
+    /// (`HEARTH_DOWNLOAD_STALL`, default 30).
+    pub download_stall: Option<Duration>,
 }
 
 impl ServerConfig {
@@ -63,6 +71,13 @@ impl ServerConfig {
             max_queue: env_num("HEARTH_MAX_QUEUE")
                 .filter(|&n| n > 0)
                 .unwrap_or(512) as usize,
+            hf_endpoint: env("HEARTH_HF_ENDPOINT"),
+            download_part_size: env("HEARTH_DOWNLOAD_PART_SIZE")
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|&n| n > 0),
+            download_stall: env_num("HEARTH_DOWNLOAD_STALL")
+                .filter(|&n| n > 0)
+                .map(|n| Duration::from_secs(n.into())),
         }
     }
 }

@@ -53,8 +53,13 @@ fn parse_name(raw: &str) -> Result<Name, ApiError> {
 /// Runs the transfer, streamed or not.
 async fn start(direction: Direction, state: &AppState, name: Name, req: &PullRequest) -> Response {
     let store = Store::clone(&state.store);
+    let config = &state.config;
     let opts = Options {
         insecure: req.insecure,
+        hf_endpoint: config.hf_endpoint.clone(),
+        part_size: config.download_part_size,
+        stall_timeout: config.download_stall,
+        no_prune: config.no_prune,
     };
     if !req.is_streaming() {
         return match transfer(direction, &store, &name, &opts, &mut |_| {}).await {

@@ -35,6 +35,13 @@ impl Store {
             .join(format!("{}{PARTIAL_SUFFIX}", digest.file_name()))
     }
 
+    /// `blobs/sha256-<hex>-partial-<n>`: the JSON state of part `n` of a
+    /// resumable download (Ollama's name for the same file).
+    pub fn partial_part_path(&self, digest: &Digest, n: usize) -> PathBuf {
+        self.blobs_dir()
+            .join(format!("{}{PARTIAL_SUFFIX}-{n}", digest.file_name()))
+    }
+
     /// Whether the blob is present.
     pub fn has_blob(&self, digest: &Digest) -> bool {
         self.blob_path(digest).is_file()

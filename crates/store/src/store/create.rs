@@ -43,6 +43,38 @@ impl Store {
         self.create_inner(name, layers, config).map(|_| ())
     }
 
+    /// Like [`Store::create_manifest`] but returns the digests of the
+    /// replaced manifest that the new one no longer uses instead of
+    /// deleting them (see [`Store::remove_unused`]).
+    pub fn create_manifest_replacing(
+        &self,
+        name: &Name,
+        layers: Vec<Layer>,
+        config: &ConfigV2,
+    ) -> Result<Vec<Digest>> {
+        self.create_inner(name, layers, config)
+    }
+
+    /// Writes pulled manifest bytes verbatim (see
+    /// [`Store::write_manifest_bytes`]) and returns the digests of the
+    /// manifest it replaced that the new one no longer uses.
+    pub fn write_manifest_bytes_replacing(&self, name: &Name, bytes: &[u8]) -> Result<Vec<Digest>> {
+        let previous = self.previous_digests(name);
+        self.write_manifest_bytes(name, bytes)?;
+        let current = Manifest::from_slice(bytes)?.digests()?;
+        Ok(previous
+            .into_iter()
+            .filter(|d| !current.contains(d))
+            .collect())
+    }
+
+    /// Deletes those of `candidates` that no manifest references (blobs a
+    /// replaced manifest left behind) and returns them. Nothing is deleted
+    /// while any manifest is unreadable.
+    pub fn remove_unused(&self, candidates: Vec<Digest>) -> Result<Vec<Digest>> {
+        self.remove_unreferenced(candidates)
+    }
+
     /// Writes config + manifest and returns the digests of the replaced
     /// manifest that the new one no longer uses.
     fn create_inner(
