@@ -87,6 +87,8 @@ pub(crate) async fn fetch_blobs(
             stall: opts.stall_timeout.unwrap_or(download::DEFAULT_STALL),
         };
         download::fetch(job, &mut |done| report(progress, blob, done)).await?;
+        // The last byte count may have been overtaken by the end.
+        report(progress, blob, blob.size);
     }
     Ok(())
 }
