@@ -36,6 +36,8 @@ const MAX_PARALLEL: usize = 8;
 /// parts of at least this size (Ollama: 100 MB), at most [`MAX_PART`].
 const MIN_PART: u64 = 64 << 20;
 const MAX_PART: u64 = 1 << 30;
+/// At most this many parts (and state files), whatever a manifest claims.
+const MAX_PARTS: u64 = 1024;
 /// Failed attempts in a row (without progress) before a part gives up.
 const TRIES: u32 = 6;
 /// First back-off between attempts of a part, doubled each time.
@@ -123,7 +125,8 @@ fn join(job: Job) -> Arc<Flight> {
     let mut flights = FLIGHTS.lock().unwrap_or_else(|e| e.into_inner());
     flights.retain(|_, f| f.strong_count() > 0);
     if let Some(flight) = flights.get(&key).and_then(Weak::upgrade) {
-        if matches!(*flight.state.borrow(), State::Running(_)) {
+        // A finished flight answers too; only a failed one is retried.
+        if !matches!(*flight.state.borrow(), State::Done(Err(_))) {
             return flight;
         }
     }
@@ -145,6 +148,10 @@ fn join(job: Job) -> Arc<Flight> {
 /// before the mismatch is reported. A full disk discards the partial
 /// download so the store is left as it was.
 async fn download_verified(job: &Job, tx: &watch::Sender<State>) -> Result<()> {
+    if job.store.has_blob(&job.blob.digest) {
+        // Another pull finished it between our check and this flight.
+        return Ok(());
+    }
     let mut refetched = false;
     loop {
         let result = match download(job, tx).await {
@@ -210,12 +217,14 @@ async fn remove_states(job: &Job) {
     }
 }
 
-/// The part size for a blob of `size` bytes.
+/// The part size for a blob of `size` bytes: fixed, or about 16 parts;
+/// never so small that there would be more than [`MAX_PARTS`].
 fn part_size_for(size: u64, fixed: Option<u64>) -> u64 {
-    match fixed {
+    let wanted = match fixed {
         Some(n) if n > 0 => n,
         _ => (size / 16).clamp(MIN_PART, MAX_PART),
-    }
+    };
+    wanted.max(size.div_ceil(MAX_PARTS))
 }
 
 /// Fetches every incomplete part into the partial file.
@@ -241,6 +250,12 @@ async fn plan(job: &Job) -> Result<Vec<Part>> {
     let size = job.blob.size;
     let partial = job.store.partial_path(&job.blob.digest);
     let part_size = part_size_for(size, job.part_size);
+    // Nothing in the store is written through a symlink: one planted where
+    // the partial file or a part state belongs is removed, not followed.
+    remove_if_symlink(&partial).await?;
+    for n in 0..size.div_ceil(part_size) as usize {
+        remove_if_symlink(&job.store.partial_part_path(&job.blob.digest, n)).await?;
+    }
     let file_len = tokio::fs::metadata(&partial).await.ok().map(|m| m.len());
     let mut parts = Vec::new();
     let mut from_state = false;
@@ -287,6 +302,17 @@ async fn plan(job: &Job) -> Result<Vec<Part>> {
         .await?;
     file.set_len(size).await?;
     Ok(parts)
+}
+
+async fn remove_if_symlink(path: &Path) -> Result<()> {
+    match tokio::fs::symlink_metadata(path).await {
+        Ok(meta) if meta.file_type().is_symlink() => {
+            tracing::warn!(path = %path.display(), "removing a symlink from the blob store");
+            tokio::fs::remove_file(path).await?;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 async fn read_state(path: &Path) -> Option<Part> {
@@ -480,6 +506,9 @@ mod tests {
         assert_eq!(part_size_for(16 << 30, None), MAX_PART);
         assert_eq!(part_size_for(3200 << 20, None), 200 << 20);
         assert_eq!(part_size_for(100, Some(30)), 30);
+        // A hostile size cannot make millions of parts.
+        assert_eq!(part_size_for(1 << 50, Some(1)), (1 << 50) / MAX_PARTS);
+        assert_eq!(part_size_for(1 << 50, None), (1 << 50) / MAX_PARTS);
     }
 
     #[test]

@@ -209,3 +209,43 @@ async fn unknown_model_is_ollamas_error() {
     // axum's 404 for an unrouted path, as a registry answers unknown repos.
     assert_eq!(err.to_string(), "pull model manifest: file does not exist");
 }
+
+#[tokio::test]
+async fn symlinks_in_the_blob_store_are_not_followed() {
+    let weights: Vec<u8> = (0..50_000u32).map(|i| (i % 13) as u8).collect();
+    let (fake, digest) = model(&weights);
+    let host = serve(Arc::new(Mutex::new(fake))).await;
+    let (dir, store) = temp_store();
+    let outside = dir.path().join("outside");
+    std::fs::write(&outside, b"keep me").unwrap();
+    std::os::unix::fs::symlink(&outside, store.partial_path(&digest)).unwrap();
+    std::os::unix::fs::symlink(&outside, store.partial_part_path(&digest, 0)).unwrap();
+    pull_into(&store, &host).await.unwrap();
+    assert_eq!(std::fs::read(&outside).unwrap(), b"keep me");
+    assert_eq!(std::fs::read(store.blob_path(&digest)).unwrap(), weights);
+}
+
+#[tokio::test]
+async fn a_prefix_left_by_a_single_stream_download_is_resumed_in_parts() {
+    let weights: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let (fake, digest) = model(&weights);
+    let shared = Arc::new(Mutex::new(fake));
+    let host = serve(shared.clone()).await;
+    let (_dir, store) = temp_store();
+    std::fs::write(store.partial_path(&digest), &weights[..30_000]).unwrap();
+    let name = Name::parse(&format!("{host}/ns/m:latest")).unwrap();
+    let opts = Options {
+        insecure: true,
+        part_size: Some(25_000),
+        ..Options::default()
+    };
+    pull(&store, &name, &opts, &mut |_| {}).await.unwrap();
+    assert_eq!(std::fs::read(store.blob_path(&digest)).unwrap(), weights);
+    // No part states are left behind.
+    let left: Vec<_> = std::fs::read_dir(store.blobs_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
