@@ -261,7 +261,8 @@ fn completed_in_states(store: &Path, hex: &str) -> (usize, u64) {
     let mut count = 0;
     let mut done = 0;
     for name in blob_names(store) {
-        if name.starts_with(&prefix) {
+        // A `.tmp` is a state being replaced when the server died.
+        if name.starts_with(&prefix) && !name.ends_with(".tmp") {
             let state: Value =
                 serde_json::from_slice(&std::fs::read(store.join("blobs").join(&name)).unwrap())
                     .unwrap();

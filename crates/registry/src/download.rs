@@ -199,7 +199,8 @@ async fn discard(job: &Job) {
     remove_states(job).await;
 }
 
-/// Deletes `sha256-<hex>-partial-<n>` files, whatever part layout made them.
+/// Deletes `sha256-<hex>-partial-<n>` files (and their temp files),
+/// whatever part layout made them.
 async fn remove_states(job: &Job) {
     let prefix = format!("{}-partial-", job.blob.digest.file_name());
     let Ok(mut dir) = tokio::fs::read_dir(job.store.blobs_dir()).await else {
@@ -208,8 +209,10 @@ async fn remove_states(job: &Job) {
     while let Ok(Some(entry)) = dir.next_entry().await {
         let name = entry.file_name();
         let is_state = name.to_str().is_some_and(|n| {
-            n.strip_prefix(&prefix)
-                .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit()))
+            n.strip_prefix(&prefix).is_some_and(|rest| {
+                let n = rest.strip_suffix(".tmp").unwrap_or(rest);
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            })
         });
         if is_state {
             let _ = tokio::fs::remove_file(entry.path()).await;
@@ -321,10 +324,27 @@ async fn read_state(path: &Path) -> Option<Part> {
     serde_json::from_slice(&bytes).ok()
 }
 
+/// Replaces a part's state file atomically (a fresh temp file renamed
+/// over it), so a crash leaves the old state or the new one, never a torn
+/// one, and a symlink at either name is replaced rather than followed.
 async fn write_state(job: &Job, part: &Part) -> Result<()> {
     let path = job.store.partial_part_path(&job.blob.digest, part.n);
+    let mut tmp = path.clone().into_os_string();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let bytes = serde_json::to_vec(part).map_err(std::io::Error::other)?;
-    tokio::fs::write(path, bytes).await?;
+    match tokio::fs::remove_file(&tmp).await {
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .await?;
+    file.write_all(&bytes).await?;
+    drop(file);
+    tokio::fs::rename(&tmp, &path).await?;
     Ok(())
 }
 
