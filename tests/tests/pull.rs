@@ -255,6 +255,39 @@ async fn hf_names_pull_a_gguf_file_chosen_by_quantization() {
     assert_eq!(error, "pull model manifest: file does not exist");
 }
 
+#[tokio::test]
+async fn a_hostile_hugging_face_listing_is_refused_before_any_download() {
+    let reg = TestRegistry::start().await;
+    let server_dir = tempfile::tempdir().unwrap();
+    let sentinel = server_dir.path().join("sentinel");
+    std::fs::write(&sentinel, b"keep me").unwrap();
+    {
+        let mut content = reg.content();
+        let evil = "../../../../sentinel".to_string();
+        content.blobs.insert(evil.clone(), b"GGUF evil".to_vec());
+        content.hf_files.insert(
+            "evil/Repo-GGUF".into(),
+            vec![("Repo-Q4_K_M.gguf".into(), evil)],
+        );
+        // A file name that tries to leave the repository is not a candidate.
+        let hex = hex_of(b"x");
+        content.blobs.insert(hex.clone(), b"x".to_vec());
+        content.hf_files.insert(
+            "evil/Names-GGUF".into(),
+            vec![("../../x-Q4_K_M.gguf".into(), hex)],
+        );
+    }
+    let endpoint = format!("http://{}", reg.host);
+    let server = Server::start_with(&[("HEARTH_HF_ENDPOINT", &endpoint)]).await;
+    let error = pull_error(&server, "hf.co/evil/Repo-GGUF").await.unwrap();
+    assert!(error.starts_with("invalid digest format"), "{error}");
+    let error = pull_error(&server, "hf.co/evil/Names-GGUF").await.unwrap();
+    assert!(error.contains("no GGUF file"), "{error}");
+    assert_eq!(reg.shared.cdn_requests.load(Ordering::SeqCst), 0);
+    assert_eq!(std::fs::read(&sentinel).unwrap(), b"keep me");
+    assert!(blob_names(&store_of(&server)).is_empty());
+}
+
 /// Sum of `Completed` over the part states of a blob's download.
 fn completed_in_states(store: &Path, hex: &str) -> (usize, u64) {
     let prefix = format!("sha256-{hex}-partial-");

@@ -22,6 +22,8 @@ struct Fake {
     realm: Option<String>,
     /// Body bytes of blobs sent so far.
     served: u64,
+    /// Answer every blob GET with the whole blob (`200`), ranges or not.
+    ignore_range: bool,
     log: Vec<String>,
 }
 
@@ -59,7 +61,8 @@ async fn blob(State(s): State<Shared>, Path(d): Path<String>, headers: HeaderMap
         .get("range")
         .and_then(|v| v.to_str().ok())
         .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.split('-').next()?.parse::<usize>().ok());
+        .and_then(|r| r.split('-').next()?.parse::<usize>().ok())
+        .filter(|_| !fake.ignore_range);
     match start {
         Some(start) => {
             fake.served += (body.len() - start) as u64;
@@ -248,4 +251,21 @@ async fn a_prefix_left_by_a_single_stream_download_is_resumed_in_parts() {
         .filter(|e| e.file_name().to_string_lossy().contains("partial"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+}
+
+#[tokio::test]
+async fn a_registry_that_ignores_ranges_still_fills_every_part() {
+    let weights: Vec<u8> = (0..90_000u32).map(|i| (i % 241) as u8).collect();
+    let (mut fake, digest) = model(&weights);
+    fake.ignore_range = true;
+    let host = serve(Arc::new(Mutex::new(fake))).await;
+    let (_dir, store) = temp_store();
+    let name = Name::parse(&format!("{host}/ns/m:latest")).unwrap();
+    let opts = Options {
+        insecure: true,
+        part_size: Some(20_000),
+        ..Options::default()
+    };
+    pull(&store, &name, &opts, &mut |_| {}).await.unwrap();
+    assert_eq!(std::fs::read(store.blob_path(&digest)).unwrap(), weights);
 }
