@@ -286,6 +286,22 @@ async fn a_hostile_hugging_face_listing_is_refused_before_any_download() {
     assert_eq!(reg.shared.cdn_requests.load(Ordering::SeqCst), 0);
     assert_eq!(std::fs::read(&sentinel).unwrap(), b"keep me");
     assert!(blob_names(&store_of(&server)).is_empty());
+
+    // A file that is not a GGUF is fetched, refused and not kept.
+    reg.add_hf_file(
+        "evil/Fake-GGUF",
+        "Fake-Q4_K_M.gguf",
+        b"not a GGUF file at all",
+    );
+    let error = pull_error(&server, "hf.co/evil/Fake-GGUF").await.unwrap();
+    assert!(error.to_lowercase().contains("gguf"), "{error}");
+    assert!(
+        blob_names(&store_of(&server)).is_empty(),
+        "{:?}",
+        blob_names(&store_of(&server))
+    );
+    let (_, tags) = server.get("/api/tags").await;
+    assert_eq!(tags["models"], json!([]));
 }
 
 /// Sum of `Completed` over the part states of a blob's download.

@@ -29,7 +29,7 @@ use crate::client::{read_capped, status_error, Registry};
 use crate::error::{RegistryError, Result};
 use crate::manifest::{self, strict_digest, BlobRef};
 use crate::progress::{Progress, Reporter};
-use crate::pull::{blocking, fetch_blobs, install, remove_replaced};
+use crate::pull::{blocking, fetch_blobs, install, remove_replaced, undo_on_error};
 use crate::Options;
 
 /// Where Hugging Face is reached when `HEARTH_HF_ENDPOINT` is not set.
@@ -96,17 +96,19 @@ pub(crate) async fn pull(
     let file = pick_file(&reg, &repo, &name.tag).await?;
     let url = file_url(&reg, &repo, &file.path)?;
     let blob = file.blob.clone();
-    fetch_blobs(store, opts, &reg, &[(blob.clone(), url)], progress).await?;
+    let fetched = fetch_blobs(store, opts, &reg, &[(blob.clone(), url)], progress).await?;
     progress(Progress::Status("verifying sha256 digest"));
     progress(Progress::Status("writing manifest"));
     let target = name.clone();
-    let replaced = blocking(store, move |s| {
+    // A file that is not a valid GGUF never becomes a model (nor stays).
+    let written = blocking(store, move |s| {
         let path = s.blob_path(&blob.digest);
         let info = GgufInfo::read_validated(&path)?;
         let layer = Layer::new(media_type::MODEL, &blob.digest, blob.size);
         s.create_manifest_replacing(&target, vec![layer], &config_of(&info))
     })
-    .await?;
+    .await;
+    let replaced = undo_on_error(store, fetched, written).await?;
     remove_replaced(store, opts, replaced, progress).await
 }
 

@@ -52,26 +52,45 @@ pub(crate) async fn install(
         let url = reg.blob_url(&blob.digest)?;
         sources.push((blob, url));
     }
-    fetch_blobs(store, opts, reg, &sources, progress).await?;
+    let fetched = fetch_blobs(store, opts, reg, &sources, progress).await?;
     progress(Progress::Status("verifying sha256 digest"));
     progress(Progress::Status("writing manifest"));
     let target = name.clone();
-    let replaced = blocking(store, move |s| {
+    let written = blocking(store, move |s| {
         s.write_manifest_bytes_replacing(&target, &bytes)
     })
-    .await?;
+    .await;
+    let replaced = undo_on_error(store, fetched, written).await?;
     remove_replaced(store, opts, replaced, progress).await
 }
 
+/// When the manifest could not be written (a full disk, say), deletes the
+/// blobs this pull fetched that no manifest references, so the store holds
+/// what it held before.
+pub(crate) async fn undo_on_error<T>(
+    store: &Store,
+    fetched: Vec<Digest>,
+    result: Result<T>,
+) -> Result<T> {
+    if result.is_err() && !fetched.is_empty() {
+        if let Err(e) = blocking(store, move |s| s.remove_unused(fetched)).await {
+            tracing::warn!(error = %e, "could not remove the blobs of a failed pull");
+        }
+    }
+    result
+}
+
 /// Downloads each blob that is not present yet (one blob at a time, each
-/// in parallel parts). Every blob is verified as its download completes.
+/// in parallel parts) and returns those it fetched. Every blob is verified
+/// as its download completes.
 pub(crate) async fn fetch_blobs(
     store: &Store,
     opts: &Options,
     reg: &Arc<Registry>,
     sources: &[(BlobRef, Url)],
     progress: &mut Reporter<'_>,
-) -> Result<()> {
+) -> Result<Vec<Digest>> {
+    let mut fetched = Vec::new();
     for (blob, url) in sources {
         if store.has_blob(&blob.digest) {
             report(progress, blob, blob.size);
@@ -89,8 +108,9 @@ pub(crate) async fn fetch_blobs(
         download::fetch(job, &mut |done| report(progress, blob, done)).await?;
         // The last byte count may have been overtaken by the end.
         report(progress, blob, blob.size);
+        fetched.push(blob.digest.clone());
     }
-    Ok(())
+    Ok(fetched)
 }
 
 /// Deletes the blobs a replaced manifest used that no manifest uses now,
