@@ -35,6 +35,16 @@ pub struct ServerConfig {
     pub kv_cache_type: Option<String>,
     /// Requests that may wait for a model at once (`HEARTH_MAX_QUEUE`, 512).
     pub max_queue: usize,
+    /// The model store is shared and written by another instance
+    /// (`HEARTH_READ_ONLY`): pull, push, create, copy, delete and blob
+    /// uploads are refused, and nothing is pruned at startup.
+    pub read_only: bool,
+    /// Models loaded at startup and kept loaded (`HEARTH_PRELOAD`,
+    /// comma-separated); `/ready` is 503 until they are.
+    pub preload: Vec<String>,
+    /// This instance's name in `X-Served-By` (`HEARTH_INSTANCE`; unset:
+    /// `hostname:port`, filled in once the port is known).
+    pub instance: Option<String>,
 }
 
 impl ServerConfig {
@@ -63,6 +73,9 @@ impl ServerConfig {
             max_queue: env_num("HEARTH_MAX_QUEUE")
                 .filter(|&n| n > 0)
                 .unwrap_or(512) as usize,
+            read_only: env("HEARTH_READ_ONLY").is_some_and(|v| env_bool(&v)),
+            preload: env("HEARTH_PRELOAD").map_or_else(Vec::new, |v| list(&v)),
+            instance: env("HEARTH_INSTANCE"),
         }
     }
 }
@@ -83,6 +96,15 @@ fn env(name: &str) -> Option<String> {
     let v = std::env::var(name).ok()?;
     let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
     (!v.is_empty()).then_some(v)
+}
+
+/// A comma-separated list, entries trimmed, empty ones dropped.
+pub fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn env_num(name: &str) -> Option<u32> {
