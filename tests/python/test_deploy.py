@@ -1,4 +1,5 @@
-"""The Kubernetes manifests in deploy/k8s, checked without a cluster.
+"""The deployment recipes, checked without a cluster or a container engine:
+the Kubernetes manifests in deploy/k8s and the Containerfile.
 
 Every document is validated (strictly: unknown fields are errors) against
 the Kubernetes OpenAPI schemas that the `kubernetes-validate` package carries
@@ -105,3 +106,18 @@ def test_configmap_sets_only_settings_hearth_knows():
     (config,) = by_kind("ConfigMap")
     unknown = set(config["data"]) - known
     assert not unknown, f"not settings of `hearth serve`: {unknown}"
+
+
+def test_containerfile_runs_unprivileged_with_keys_required():
+    text = (ROOT / "Containerfile").read_text()
+    instructions = [l.split()[0] for l in text.splitlines() if l and not l[0].isspace() and not l.startswith("#")]
+    assert instructions.count("FROM") == 2, "multi-stage: builder and runtime"
+    user = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert user and not user[-1].startswith(("0", "root")), "runs as a non-root user"
+    assert re.search(r"^HEALTHCHECK .*\n?.*http://127\.0\.0\.1:11434/health", text, re.M)
+    assert "HEARTH_HOST=0.0.0.0:11434" in text
+    # Listening on all interfaces must keep requiring API keys.
+    assert "insecure-no-auth" not in text
+    # The build context leaves out build outputs and models.
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "target" in ignored and "*.gguf" in ignored
