@@ -169,6 +169,32 @@ async fn one_instance_offers_the_fleet_contract() {
     drop(resp);
 }
 
+#[tokio::test]
+async fn public_metrics_lets_a_gateway_scrape_without_a_key() {
+    let s = Server::start_with(&[("HEARTH_PUBLIC_METRICS", "1")]).await;
+    let out = Command::new(hearth_e2e::hearth_bin())
+        .args(["keys", "add", "client"])
+        .env("HEARTH_HOME", s.home())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let key = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    // Keys now guard the API ...
+    assert_eq!(s.get("/api/tags").await.0, 401);
+    let authed = s
+        .client
+        .get(s.url("/api/tags"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(authed.status(), 200);
+    // ... but not the metrics.
+    let (status, text) = s.get("/metrics").await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.as_str().unwrap().contains("vllm:num_requests_waiting"));
+}
+
 // ---- HAProxy ---------------------------------------------------------------
 
 /// HAProxy running `deploy/haproxy.cfg` with its ports replaced; killed on

@@ -98,6 +98,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "models to load at startup and keep loaded (comma-separated)",
     ),
     (
+        "HEARTH_PUBLIC_METRICS",
+        "/metrics needs no API key (for gateway metrics scrapers)",
+    ),
+    (
         "HEARTH_INSTANCE",
         "instance name sent as X-Served-By (default hostname:port)",
     ),
