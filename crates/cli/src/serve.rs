@@ -91,7 +91,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     let mut config = ServerConfig::from_env();
     config.read_only |= args.read_only;
-    config.preload.extend(args.preload);
+    for model in args.preload {
+        if !config.preload.contains(&model) {
+            config.preload.push(model);
+        }
+    }
     let models = config.models.clone();
     let runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
     let state = AppState::new(config, runner)

@@ -13,10 +13,9 @@ mod slot;
 pub use keep_alive::KeepAlive;
 pub use slot::{Lease, Running};
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -235,7 +234,7 @@ impl Scheduler {
 }
 
 /// Leaves the queue when dropped.
-struct QueueGuard<'a>(&'a std::sync::atomic::AtomicUsize);
+struct QueueGuard<'a>(&'a AtomicUsize);
 
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
