@@ -6,9 +6,10 @@
 //! for the model like any other). While draining, `/ready` answers 503
 //! (so load balancers stop sending work), new API requests get 503
 //! `server is shutting down`, and requests already running — streams
-//! included — go on until they finish or the shutdown deadline passes. A request counts as running until its response
-//! body has been sent or dropped, which is why the count is held by the
-//! body ([`GuardedBody`]) rather than by the handler.
+//! included — go on until they finish or the shutdown deadline passes.
+//! A request counts as running until its response body has been sent or
+//! dropped, which is why the count is held by the body ([`GuardedBody`])
+//! rather than by the handler.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
