@@ -218,11 +218,11 @@ fn install(
 ) -> anyhow::Result<()> {
     let exe = std::env::current_exe().context("cannot find the hearth executable")?;
     let (dir, managed) = target.dir()?;
+    let models = models.unwrap_or_else(|| Path::new(SYSTEM_STATE_DIR).join("models"));
     let text = if target.system {
         if !valid_user_name(user) {
             bail!("invalid user name {user:?}");
         }
-        let models = models.unwrap_or_else(|| Path::new(SYSTEM_STATE_DIR).join("models"));
         if !models.is_absolute() {
             bail!("--models must be an absolute path");
         }
@@ -237,15 +237,23 @@ fn install(
     } else {
         user_unit(&exe)
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let hint = if target.system { " (run as root)" } else { "" };
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create {}{hint}", dir.display()))?;
     let path = dir.join(UNIT);
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    std::fs::write(&path, text)
+        .with_context(|| format!("cannot write {}{hint}", path.display()))?;
     println!("wrote {}", path.display());
     if !managed {
         return Ok(());
     }
     if target.system {
         ensure_user(user)?;
+        // systemd creates /var/lib/hearth (StateDirectory); a store
+        // elsewhere must exist and belong to the service user.
+        if !models.starts_with(SYSTEM_STATE_DIR) && !models.exists() {
+            create_owned_dir(&models, user)?;
+        }
     }
     if !systemctl_available() {
         println!("systemctl not found: start it with your service manager");
@@ -405,6 +413,21 @@ fn ensure_user(user: &str) -> anyhow::Result<()> {
         bail!("useradd {user} failed ({status})");
     }
     println!("created system user {user}");
+    Ok(())
+}
+
+/// Creates `dir` and gives it to `user`.
+fn create_owned_dir(dir: &Path, user: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let status = Command::new("chown")
+        .arg(format!("{user}:{user}"))
+        .arg(dir)
+        .status()
+        .context("cannot run chown")?;
+    if !status.success() {
+        bail!("chown {user} {} failed ({status})", dir.display());
+    }
+    println!("created {} for {user}", dir.display());
     Ok(())
 }
 
