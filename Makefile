@@ -13,7 +13,7 @@ VENV    := $(ROOT)/.venv
 PY      := $(VENV)/bin/python
 HEARTH  := $(ROOT)/target/debug/hearth
 CACHE   ?= $(HOME)/.cache/hearth
-APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl docker-registry
+APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl docker-registry haproxy systemd
 
 .PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps
 

@@ -104,6 +104,22 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "HEARTH_SHUTDOWN_TIMEOUT",
         "seconds to finish requests on SIGTERM (default 10)",
     ),
+    (
+        "HEARTH_READ_ONLY",
+        "shared model store written elsewhere: refuse pull/push/create/copy/delete",
+    ),
+    (
+        "HEARTH_PRELOAD",
+        "models to load at startup and keep loaded (comma-separated)",
+    ),
+    (
+        "HEARTH_PUBLIC_METRICS",
+        "/metrics needs no API key (for gateway metrics scrapers)",
+    ),
+    (
+        "HEARTH_INSTANCE",
+        "instance name sent as X-Served-By (default hostname:port)",
+    ),
     ("HEARTH_DEBUG", "verbose logs"),
     (
         "HEARTH_LOG_DIR",

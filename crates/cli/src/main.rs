@@ -9,6 +9,7 @@ mod keys;
 mod output;
 mod run;
 mod serve;
+mod service;
 mod transfer;
 
 use std::process::ExitCode;
@@ -34,6 +35,9 @@ enum Command {
     /// Manage the API keys the server accepts.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Run the server headless under systemd (user unit, or --system).
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
     /// Create a model from a Modelfile.
     Create {
         /// Name of the new model.
@@ -141,6 +145,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Serve(args) => serve::serve(args).await,
         Command::Keys(command) => keys::run(command),
+        Command::Service(command) => service::run(command),
         Command::Create { model, file } => create::create(&model, &file).await,
         Command::Pull { model, insecure } => {
             transfer::run(transfer::Direction::Pull, &model, insecure).await

@@ -13,6 +13,14 @@ pub struct ServeArgs {
     /// Anyone who can reach the address can then use and change your models.
     #[arg(long)]
     pub insecure_no_auth: bool,
+    /// Share a model store written by another instance: refuse pull, push,
+    /// create, copy and delete (also HEARTH_READ_ONLY=1).
+    #[arg(long)]
+    pub read_only: bool,
+    /// Load MODEL at startup and keep it loaded; /ready answers 503 until
+    /// it is (repeatable; also HEARTH_PRELOAD=a,b).
+    #[arg(long, value_name = "MODEL")]
+    pub preload: Vec<String>,
 }
 
 /// Logs go to stderr; `HEARTH_DEBUG=1` or `RUST_LOG` shows more.
@@ -81,7 +89,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             anyhow::anyhow!("listen tcp {addr}: {e}")
         }
     })?;
-    let config = ServerConfig::from_env();
+    let mut config = ServerConfig::from_env();
+    config.read_only |= args.read_only;
+    for model in args.preload {
+        if !config.preload.contains(&model) {
+            config.preload.push(model);
+        }
+    }
     let models = config.models.clone();
     let runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
     let state = AppState::new(config, runner)
@@ -89,6 +103,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .with_security(security);
     let local = listener.local_addr()?;
     tracing::info!(version = env!("CARGO_PKG_VERSION"), models = %models.display(), "Listening on {local}");
+    if state.config.read_only {
+        tracing::info!("read-only model store: pull, push, create, copy and delete are refused");
+    }
     hearth_server::serve(listener, state, shutdown_signal()).await?;
     Ok(())
 }

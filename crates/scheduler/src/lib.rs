@@ -15,6 +15,7 @@ pub use slot::{Lease, Running};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,18 @@ struct Inner {
     slots: Mutex<HashMap<PathBuf, Arc<Slot>>>,
     loading: tokio::sync::Mutex<()>,
     /// Requests inside `acquire` right now.
-    waiting: std::sync::atomic::AtomicUsize,
+    waiting: AtomicUsize,
+    /// Leases granted and not dropped yet: requests running on a runner.
+    active: Arc<AtomicUsize>,
+}
+
+/// How busy the scheduler is now, for metrics and gateways.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Load {
+    /// Requests holding a lease (running on a runner).
+    pub running: usize,
+    /// Requests waiting for a model to load or for a runner to be free.
+    pub waiting: usize,
 }
 
 impl Scheduler {
@@ -78,7 +90,8 @@ impl Scheduler {
                 config,
                 slots: Mutex::default(),
                 loading: tokio::sync::Mutex::new(()),
-                waiting: std::sync::atomic::AtomicUsize::new(0),
+                waiting: AtomicUsize::new(0),
+                active: Arc::default(),
             }),
         }
     }
@@ -97,12 +110,13 @@ impl Scheduler {
             slot.set_keep_alive(k);
         }
         let lease = slot.lease().await;
-        Ok(lease.with_load_duration(started.elapsed()))
+        Ok(lease
+            .with_load_duration(started.elapsed())
+            .counted(&self.inner.active))
     }
 
     /// Counts a waiting request, or refuses it when the queue is full.
     fn enter_queue(&self) -> Result<QueueGuard<'_>, SchedulerError> {
-        use std::sync::atomic::Ordering;
         let waiting = &self.inner.waiting;
         if waiting.fetch_add(1, Ordering::SeqCst) >= self.inner.config.max_queue.max(1) {
             waiting.fetch_sub(1, Ordering::SeqCst);
@@ -113,7 +127,16 @@ impl Scheduler {
 
     /// Requests waiting for a model now (for metrics).
     pub fn waiting(&self) -> usize {
-        self.inner.waiting.load(std::sync::atomic::Ordering::SeqCst)
+        self.inner.waiting.load(Ordering::SeqCst)
+    }
+
+    /// Requests running and waiting now (what vLLM's
+    /// `num_requests_running` / `num_requests_waiting` report).
+    pub fn load(&self) -> Load {
+        Load {
+            running: self.inner.active.load(Ordering::SeqCst),
+            waiting: self.waiting(),
+        }
     }
 
     /// Unloads the model at `model_path` as soon as it is idle.
@@ -211,11 +234,11 @@ impl Scheduler {
 }
 
 /// Leaves the queue when dropped.
-struct QueueGuard<'a>(&'a std::sync::atomic::AtomicUsize);
+struct QueueGuard<'a>(&'a AtomicUsize);
 
 impl Drop for QueueGuard<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -1,6 +1,7 @@
 //! One loaded model: its runner, its leases and its keep-alive timer.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, SystemTime};
 
@@ -50,6 +51,8 @@ pub struct Lease {
     slot: Arc<Slot>,
     _permit: OwnedSemaphorePermit,
     load_duration: Duration,
+    /// The scheduler's count of active leases, given back on drop.
+    active: Option<Arc<AtomicUsize>>,
 }
 
 impl Slot {
@@ -127,6 +130,7 @@ impl Slot {
             slot: self.clone(),
             _permit: permit,
             load_duration: Duration::ZERO,
+            active: None,
         }
     }
 
@@ -208,6 +212,13 @@ impl Lease {
         self
     }
 
+    /// Counts this lease in `active` until it drops.
+    pub(crate) fn counted(mut self, active: &Arc<AtomicUsize>) -> Self {
+        active.fetch_add(1, Ordering::SeqCst);
+        self.active = Some(active.clone());
+        self
+    }
+
     /// The runner serving this model.
     pub fn runner(&self) -> &RunnerProcess {
         &self.slot.runner
@@ -226,6 +237,9 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        if let Some(active) = &self.active {
+            active.fetch_sub(1, Ordering::SeqCst);
+        }
         self.slot.release();
     }
 }

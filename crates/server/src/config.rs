@@ -43,6 +43,16 @@ pub struct ServerConfig {
     /// Seconds a download part may stall before a retry
     /// (`HEARTH_DOWNLOAD_STALL`, default 30).
     pub download_stall: Option<Duration>,
+    /// The model store is shared and written by another instance
+    /// (`HEARTH_READ_ONLY`): pull, push, create, copy, delete and blob
+    /// uploads are refused, and nothing is pruned at startup.
+    pub read_only: bool,
+    /// Models loaded at startup and kept loaded (`HEARTH_PRELOAD`,
+    /// comma-separated); `/ready` is 503 until they are.
+    pub preload: Vec<String>,
+    /// This instance's name in `X-Served-By` (`HEARTH_INSTANCE`; unset:
+    /// `hostname:port`, filled in once the port is known).
+    pub instance: Option<String>,
 }
 
 impl ServerConfig {
@@ -78,6 +88,9 @@ impl ServerConfig {
             download_stall: env_num("HEARTH_DOWNLOAD_STALL")
                 .filter(|&n| n > 0)
                 .map(|n| Duration::from_secs(n.into())),
+            read_only: env("HEARTH_READ_ONLY").is_some_and(|v| env_bool(&v)),
+            preload: env("HEARTH_PRELOAD").map_or_else(Vec::new, |v| list(&v)),
+            instance: env("HEARTH_INSTANCE"),
         }
     }
 }
@@ -98,6 +111,15 @@ fn env(name: &str) -> Option<String> {
     let v = std::env::var(name).ok()?;
     let v = v.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
     (!v.is_empty()).then_some(v)
+}
+
+/// A comma-separated list, entries trimmed, empty ones dropped.
+pub fn list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn env_num(name: &str) -> Option<u32> {

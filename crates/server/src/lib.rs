@@ -17,6 +17,7 @@ mod body;
 pub mod config;
 mod connections;
 mod error;
+pub mod fleet;
 mod generation;
 mod ids;
 pub mod lifecycle;
@@ -64,8 +65,11 @@ pub struct AppState {
     facts: Arc<templates::FactsCache>,
     /// Host check, CORS, keys, limits and timeouts.
     pub security: Arc<security::Settings>,
-    /// Serving or draining, and the requests in flight.
+    /// Loading pinned models, serving or draining, and the requests in
+    /// flight.
     pub lifecycle: Arc<lifecycle::Lifecycle>,
+    /// This instance's name, sent as `X-Served-By`.
+    pub instance: axum::http::HeaderValue,
 }
 
 impl AppState {
@@ -76,7 +80,9 @@ impl AppState {
         runner: hearth_engine::runner::RunnerCommand,
     ) -> Result<Self, hearth_store::StoreError> {
         let store = Store::open(&config.models)?;
-        if !config.no_prune {
+        // A read-only instance shares the store with the one that writes
+        // it, whose downloads in progress must not be pruned.
+        if !config.no_prune && !config.read_only {
             match store.prune_stale(Duration::from_secs(3600)) {
                 Ok(report)
                     if !report.removed_blobs.is_empty() || !report.removed_leftovers.is_empty() =>
@@ -97,7 +103,9 @@ impl AppState {
             max_loaded: config.max_loaded,
             max_queue: config.max_queue,
         });
+        let instance = fleet::instance_name(config.instance.as_deref(), 0);
         Ok(Self {
+            instance,
             config: Arc::new(config),
             store: Arc::new(store),
             scheduler,
@@ -105,6 +113,13 @@ impl AppState {
             security: Arc::default(),
             lifecycle: Arc::default(),
         })
+    }
+
+    /// Names the instance after the port it listens on, unless
+    /// `HEARTH_INSTANCE` named it.
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.instance = fleet::instance_name(self.config.instance.as_deref(), port);
+        self
     }
 
     /// Replaces the default (loopback, no keys) security settings.
@@ -174,12 +189,18 @@ async fn method_not_allowed() -> impl IntoResponse {
 }
 
 /// Serves until `shutdown` resolves and requests in flight have finished
-/// (or the shutdown deadline passed), then stops every runner.
+/// (or the shutdown deadline passed), then stops every runner. Pinned
+/// models (`preload`) load in the background; `/ready` is 503 until then.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let state = state.with_port(listener.local_addr()?.port());
+    if !state.config.preload.is_empty() {
+        state.lifecycle.add_loading(state.config.preload.len());
+        tokio::spawn(fleet::preload(state.clone()));
+    }
     let app = router(state.clone());
     connections::serve(listener, state, app, shutdown).await
 }

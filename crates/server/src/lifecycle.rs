@@ -1,11 +1,15 @@
-//! The server's lifecycle: serving, then draining after SIGTERM.
+//! The server's lifecycle: loading pinned models, serving, then draining
+//! after SIGTERM.
 //!
-//! While draining, `/ready` answers 503 (so load balancers stop sending
-//! work), new API requests get 503 `server is shutting down`, and requests
-//! already running — streams included — go on until they finish or the
-//! shutdown deadline passes. A request counts as running until its response
-//! body has been sent or dropped, which is why the count is held by the
-//! body ([`GuardedBody`]) rather than by the handler.
+//! While pinned models (`--preload`) are loading, `/ready` answers 503
+//! `loading` but requests are served (a client that asks directly waits
+//! for the model like any other). While draining, `/ready` answers 503
+//! (so load balancers stop sending work), new API requests get 503
+//! `server is shutting down`, and requests already running — streams
+//! included — go on until they finish or the shutdown deadline passes.
+//! A request counts as running until its response body has been sent or
+//! dropped, which is why the count is held by the body ([`GuardedBody`])
+//! rather than by the handler.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -31,14 +35,64 @@ const OPS_ROUTES: &[&str] = &["/health", "/ready", "/metrics"];
 #[derive(Debug, Default)]
 pub struct Lifecycle {
     draining: AtomicBool,
+    /// Pinned models not loaded yet.
+    loading: AtomicUsize,
     in_flight: AtomicUsize,
     idle: Notify,
 }
 
+/// What `/ready` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Pinned models are still loading.
+    Loading,
+    /// Shutting down: finishing requests in flight.
+    Draining,
+}
+
+impl Readiness {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "ready",
+            Self::Loading => "loading",
+            Self::Draining => "draining",
+        }
+    }
+}
+
 impl Lifecycle {
-    /// Whether the server takes new work (`/ready`).
+    /// Whether the server takes new work (`/ready` is 200).
     pub fn is_ready(&self) -> bool {
-        !self.draining.load(Ordering::SeqCst)
+        self.readiness() == Readiness::Ready
+    }
+
+    /// Whether the server is shutting down; new API requests are refused.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(Ordering::SeqCst)
+    }
+
+    /// Ready, loading pinned models, or draining (which wins).
+    pub fn readiness(&self) -> Readiness {
+        if self.is_draining() {
+            Readiness::Draining
+        } else if self.loading.load(Ordering::SeqCst) > 0 {
+            Readiness::Loading
+        } else {
+            Readiness::Ready
+        }
+    }
+
+    /// `n` more pinned models to load before the server is ready.
+    pub fn add_loading(&self, n: usize) {
+        self.loading.fetch_add(n, Ordering::SeqCst);
+    }
+
+    /// One pinned model is loaded.
+    pub fn loaded_one(&self) {
+        let _ = self
+            .loading
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1));
     }
 
     /// Stops taking new work.
@@ -90,7 +144,7 @@ pub async fn gate(State(life): State<Arc<Lifecycle>>, req: Request, next: Next) 
     if OPS_ROUTES.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    if !life.is_ready() {
+    if life.is_draining() {
         let mut response =
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server is shutting down")
                 .into_response();
@@ -157,5 +211,20 @@ mod tests {
         assert!(life.is_ready());
         life.start_draining();
         assert!(!life.is_ready());
+    }
+
+    #[test]
+    fn loading_pinned_models_is_not_ready_and_draining_wins() {
+        let life = Lifecycle::default();
+        life.add_loading(2);
+        assert_eq!(life.readiness(), Readiness::Loading);
+        life.loaded_one();
+        assert_eq!(life.readiness(), Readiness::Loading);
+        life.loaded_one();
+        life.loaded_one(); // never below zero
+        assert_eq!(life.readiness(), Readiness::Ready);
+        life.add_loading(1);
+        life.start_draining();
+        assert_eq!(life.readiness(), Readiness::Draining);
     }
 }

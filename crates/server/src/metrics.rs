@@ -4,8 +4,9 @@
 //! servers have the metric, so existing dashboards and gateways work; the
 //! rest are `hearth_*`. Counters live in one process-wide registry
 //! ([`global`]) because generations finish deep inside handlers that have no
-//! other way to reach it; gauges about models are read from the scheduler
-//! when scraped.
+//! other way to reach it; gauges about models, and vLLM's running/waiting
+//! gauges that gateways balance on, are read from the scheduler when
+//! scraped.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -17,7 +18,7 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use hearth_engine::Completion;
-use hearth_scheduler::Running;
+use hearth_scheduler::{Load, Running};
 
 /// Upper bounds (seconds) of the request-latency histogram buckets.
 const BUCKETS: [f64; 14] = [
@@ -144,12 +145,13 @@ impl Metrics {
             .observe(secs);
     }
 
-    /// The exposition text, with model gauges from `loaded`.
-    pub fn render(&self, loaded: &[Running], ready: bool) -> String {
+    /// The exposition text, with model gauges from `loaded` and the
+    /// scheduler's `load`.
+    pub fn render(&self, loaded: &[Running], load: Load, ready: bool) -> String {
         let mut out = String::new();
         self.render_http(&mut out);
         self.render_tokens(&mut out);
-        self.render_requests(&mut out);
+        self.render_requests(&mut out, load);
         render_models(&mut out, loaded);
         let start = self
             .started
@@ -165,7 +167,7 @@ impl Metrics {
         gauge(
             &mut out,
             "hearth_ready",
-            "1 when the server takes new work, 0 while draining.",
+            "1 when the server takes new work, 0 while pinned models load or while draining.",
             f64::from(u8::from(ready)),
         );
         out
@@ -302,7 +304,7 @@ impl Metrics {
         }
     }
 
-    fn render_requests(&self, out: &mut String) {
+    fn render_requests(&self, out: &mut String, load: Load) {
         let running = self.running.load(Ordering::SeqCst).max(0);
         // Requests not yet answered, less those already generating.
         let unsent = self.running_unsent.load(Ordering::SeqCst);
@@ -319,17 +321,20 @@ impl Metrics {
             "Number of requests deferred.",
             waiting as f64,
         );
+        // The scheduler's view, for every API (native, OpenAI, Anthropic,
+        // embeddings): what gateways such as the Gateway API Inference
+        // Extension read to pick the least busy instance.
         gauge(
             out,
             "vllm:num_requests_running",
-            "Number of requests generating now.",
-            running as f64,
+            "Number of requests running on a model now.",
+            load.running as f64,
         );
         gauge(
             out,
             "vllm:num_requests_waiting",
-            "Number of requests waiting for a model.",
-            waiting as f64,
+            "Number of requests waiting for a model to load or to be free.",
+            load.waiting as f64,
         );
     }
 }
@@ -496,11 +501,19 @@ mod tests {
             },
             0.01,
         );
-        let text = m.render(&[], true);
+        let text = m.render(
+            &[],
+            Load {
+                running: 2,
+                waiting: 3,
+            },
+            true,
+        );
         assert!(text.contains("# TYPE hearth_http_requests_total counter"));
         assert!(text
             .contains(r#"hearth_http_requests_total{method="GET",route="/a\"b",status="200"} 1"#));
-        assert!(text.contains("vllm:num_requests_running 0"));
+        assert!(text.contains("vllm:num_requests_running 2"));
+        assert!(text.contains("vllm:num_requests_waiting 3"));
         assert!(text.contains("hearth_ready 1"));
     }
 }

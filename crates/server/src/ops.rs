@@ -1,5 +1,5 @@
 //! Operational endpoints: `GET /health` (liveness), `GET /ready`
-//! (readiness: 503 while draining) and `GET /metrics` (Prometheus).
+//! (readiness: 503 while pinned models load or while draining) and `GET /metrics` (Prometheus).
 
 use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
@@ -9,6 +9,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
+use crate::lifecycle::Readiness;
 use crate::AppState;
 
 /// Content type of the Prometheus text format.
@@ -27,21 +28,23 @@ async fn health() -> Response {
     Json(json!({"status": "ok"})).into_response()
 }
 
-/// The server takes new work.
+/// The server takes new work: 200 `ready`, else 503 `loading` or
+/// `draining`.
 async fn ready(State(state): State<AppState>) -> Response {
-    if state.lifecycle.is_ready() {
-        Json(json!({"status": "ready"})).into_response()
+    let readiness = state.lifecycle.readiness();
+    let status = if readiness == Readiness::Ready {
+        StatusCode::OK
     } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "draining"})),
-        )
-            .into_response()
-    }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(json!({"status": readiness.as_str()}))).into_response()
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
-    let text =
-        crate::metrics::global().render(&state.scheduler.running(), state.lifecycle.is_ready());
+    let text = crate::metrics::global().render(
+        &state.scheduler.running(),
+        state.scheduler.load(),
+        state.lifecycle.is_ready(),
+    );
     ([(CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response()
 }

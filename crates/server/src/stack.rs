@@ -1,19 +1,25 @@
 //! The middleware around the routes, in the order that matters.
 //!
-//! Outermost first: request id and tracing span; metrics (so rejected
+//! Outermost first: `X-Served-By`; request id and tracing span; metrics (so rejected
 //! requests are counted too); the request-body idle timeout (outside every
 //! reader of the body, so its 408 replaces whatever they answered); the
 //! `Host` check; CORS; the drain gate; and,
 //! on matched routes only (so unknown paths stay 404), API keys, the rate
-//! limit and generation caps.
+//! limit, generation caps and (in read-only mode) the refusal of store
+//! writes, after authentication so anonymous callers learn nothing.
 
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
-use crate::{lifecycle, metrics, request_id, security, AppState};
+use crate::{fleet, lifecycle, metrics, request_id, security, AppState};
 
 /// Wraps `router`, whose routes must all be added already.
 pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
+    let router = if state.config.read_only {
+        router.route_layer(from_fn(fleet::read_only))
+    } else {
+        router
+    };
     let router = security::route_layers(router, &state.security)
         .layer(from_fn_with_state(state.lifecycle.clone(), lifecycle::gate));
     security::edge_layers(router, &state.security)
@@ -23,4 +29,5 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         ))
         .layer(from_fn(metrics::record))
         .layer(from_fn(request_id::trace))
+        .layer(from_fn_with_state(state.instance.clone(), fleet::served_by))
 }

@@ -1,8 +1,8 @@
 //! API-key authentication and scopes.
 //!
 //! With no key configured the API is open, as Ollama's is. Once a key
-//! exists, every route except the public ones (`/`, `/health`, `/ready`)
-//! needs one, from `Authorization: Bearer <key>` or `x-api-key: <key>`
+//! exists, every route except the public ones (`/`, `/health`, `/ready`,
+//! and `/metrics` with `HEARTH_PUBLIC_METRICS`) needs one, from `Authorization: Bearer <key>` or `x-api-key: <key>`
 //! (Anthropic clients). Model management (create, copy, delete, pull, push,
 //! blobs) needs an `admin` key. Keys never travel in query strings.
 //!
@@ -48,6 +48,9 @@ pub struct KeyStore {
     /// When no key exists: `true` refuses everything instead of opening the
     /// API (a non-loopback bind whose keys were all revoked).
     fail_closed: bool,
+    /// `/metrics` needs no key (`HEARTH_PUBLIC_METRICS`): for inference
+    /// gateways whose metrics scrapers cannot send one.
+    public_metrics: bool,
     cached: Mutex<(Option<Stamp>, Arc<KeyFile>)>,
 }
 
@@ -62,6 +65,7 @@ impl KeyStore {
         Ok(Self {
             path: Some(path),
             fail_closed,
+            public_metrics: false,
             cached: Mutex::new((stamp, Arc::new(keys))),
         })
     }
@@ -71,8 +75,15 @@ impl KeyStore {
         Self {
             path: None,
             fail_closed: false,
+            public_metrics: false,
             cached: Mutex::new((None, Arc::default())),
         }
+    }
+
+    /// Lets anyone read `/metrics` even when keys exist.
+    pub fn with_public_metrics(mut self, public: bool) -> Self {
+        self.public_metrics = public;
+        self
     }
 
     /// The keys now, re-reading the file if it changed. A file that cannot
@@ -105,7 +116,7 @@ pub async fn check(State(store): State<Arc<KeyStore>>, mut req: Request, next: N
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_default();
-    if PUBLIC_ROUTES.contains(&route.as_str()) {
+    if PUBLIC_ROUTES.contains(&route.as_str()) || (store.public_metrics && route == "/metrics") {
         return next.run(req).await;
     }
     let keys = store.current();

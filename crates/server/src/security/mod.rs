@@ -113,7 +113,8 @@ impl Settings {
     ) -> Result<Self, SecurityError> {
         let key_path = KeyFile::default_path();
         let exposed = !is_loopback(&bind.host);
-        let keys = KeyStore::open(key_path, exposed && !insecure_no_auth)?;
+        let keys = KeyStore::open(key_path, exposed && !insecure_no_auth)?
+            .with_public_metrics(hearth_api::env::flag("HEARTH_PUBLIC_METRICS"));
         if exposed && keys.current().keys.is_empty() {
             if !insecure_no_auth {
                 return Err(SecurityError::ExposedWithoutKeys {
