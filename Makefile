@@ -24,6 +24,7 @@ test: build python-deps test-model
 	cargo test --workspace
 	HEARTH_BIN="$(HEARTH)" "$(PY)" -m pytest -q tests/python
 	cd tests/js && npm ci --no-audit --no-fund && HEARTH_BIN="$(HEARTH)" HEARTH_PYTHON="$(PY)" node --test --test-reporter=spec
+	$(MAKE) test-desktop
 
 build: system-deps
 	cargo build --bin hearth
@@ -87,3 +88,78 @@ fuzz-deps:
 	fi
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+
+# ---- Desktop app (src-tauri: its own Cargo workspace, so plain `cargo test`
+# at the root never needs WebKitGTK). `make test` runs test-desktop.
+#   make desktop        build the app (debug, test updater key)
+#   make test-desktop   unit tests + headless e2e (Xvfb, D-Bus, keyring, WebDriver) + .deb test
+#   make package        .deb in src-tauri/target/<profile>/bundle/deb (DESKTOP_PROFILE=release|debug)
+#   make release        release .deb + signed latest.json (needs the signing key in the environment)
+DESKTOP_APT_PKGS := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev librsvg2-bin \
+  libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev libssl-dev xvfb xauth dbus-x11 \
+  gnome-keyring libsecret-tools webkit2gtk-driver xclip imagemagick
+DESKTOP_DIR     := $(ROOT)/src-tauri
+DESKTOP_APP     := $(DESKTOP_DIR)/target/debug/hearth-desktop
+DESKTOP_PROFILE ?= release
+TAURI           := $(ROOT)/node_modules/.bin/tauri
+TAURI_DRIVER    := $(HOME)/.cargo/bin/tauri-driver
+# Test builds trust the TEST-ONLY updater key (committed on purpose, never
+# used for a release) and a plain-http loopback update endpoint.
+DESKTOP_TEST_KEY    := $(DESKTOP_DIR)/keys/TEST-ONLY-updater.key
+DESKTOP_TEST_CONFIG  = {"plugins":{"updater":{"pubkey":"$(shell cat $(DESKTOP_TEST_KEY).pub)","dangerousInsecureTransportProtocol":true}}}
+# Release updater settings (see README, "Desktop app").
+HEARTH_UPDATE_ENDPOINT ?= https://updates.hearth.invalid/desktop/latest.json
+HEARTH_UPDATE_BASE_URL ?= $(dir $(HEARTH_UPDATE_ENDPOINT))
+
+.PHONY: desktop desktop-deps test-desktop package release lint-desktop
+
+desktop-deps: system-deps python-deps
+	@missing=""; for p in $(DESKTOP_APT_PKGS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+	@[ -x "$(TAURI)" ] || npm ci --no-audit --no-fund
+	@[ -x "$(TAURI_DRIVER)" ] || cargo install tauri-driver --locked
+	@"$(PY)" -c 'import selenium' 2>/dev/null || "$(PY)" -m pip install -q --disable-pip-version-check -r src-tauri/tests/e2e/requirements.txt
+
+desktop: desktop-deps build
+	cd src-tauri && TAURI_CONFIG='$(DESKTOP_TEST_CONFIG)' cargo build --features custom-protocol
+
+test-desktop: desktop
+	cd src-tauri && TAURI_CONFIG='$(DESKTOP_TEST_CONFIG)' cargo test --features custom-protocol
+	HEARTH_DESKTOP_APP="$(DESKTOP_APP)" HEARTH_BIN="$(HEARTH)" TAURI_CLI="$(TAURI)" \
+	  HEARTH_SCREENSHOTS="$(ROOT)/docs/screenshots" \
+	  src-tauri/tests/e2e/headless-session.sh "$(PY)" -m pytest -q -p no:cacheprovider src-tauri/tests/e2e
+	$(MAKE) package DESKTOP_PROFILE=debug
+	src-tauri/tests/e2e/test-deb.sh "$$(ls -t src-tauri/target/debug/bundle/deb/*.deb | head -n 1)"
+
+lint-desktop: desktop-deps
+	cd src-tauri && cargo fmt -- --check
+	cd src-tauri && TAURI_CONFIG='$(DESKTOP_TEST_CONFIG)' cargo clippy --all-targets --features custom-protocol -- -D warnings
+
+# The .deb holds hearth-desktop, hearth (the server), the desktop entry and
+# icons. A debug package is signed with the TEST-ONLY key; a release one
+# with $$TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD) and the public key in
+# $$HEARTH_UPDATER_PUBKEY. AppImage cannot be built offline (README).
+package: desktop-deps
+ifeq ($(DESKTOP_PROFILE),debug)
+	cargo build --bin hearth
+	TAURI_APP_PATH=src-tauri TAURI_SIGNING_PRIVATE_KEY="$$(cat $(DESKTOP_TEST_KEY))" \
+	  TAURI_SIGNING_PRIVATE_KEY_PASSWORD=hearth-test-only \
+	  "$(TAURI)" build --debug --bundles deb --features custom-protocol \
+	  --config '$(DESKTOP_TEST_CONFIG)' \
+	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/hearth":"../target/debug/hearth"}}}}}'
+else
+	@[ -n "$${TAURI_SIGNING_PRIVATE_KEY:-}" ] && [ -n "$${HEARTH_UPDATER_PUBKEY:-}" ] || \
+	  { echo "set TAURI_SIGNING_PRIVATE_KEY (and _PASSWORD) and HEARTH_UPDATER_PUBKEY" >&2; exit 1; }
+	cargo build --release --bin hearth
+	TAURI_APP_PATH=src-tauri "$(TAURI)" build --bundles deb --features custom-protocol \
+	  --config "{\"plugins\":{\"updater\":{\"pubkey\":\"$$HEARTH_UPDATER_PUBKEY\",\"endpoints\":[\"$(HEARTH_UPDATE_ENDPOINT)\"]}}}"
+endif
+
+# Release bundles plus the signed update manifest (latest.json) next to them.
+release:
+	$(MAKE) package DESKTOP_PROFILE=release
+	scripts/desktop-manifest.sh src-tauri/target/release/bundle/deb "$(HEARTH_UPDATE_BASE_URL)"

@@ -1,0 +1,185 @@
+"""Helpers for the desktop e2e tests: processes by PID (never by name),
+the tray menu over D-Bus with gdbus, and a loopback update server."""
+
+import functools
+import http.server
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(fn, timeout=30.0, interval=0.1, what="condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = fn()
+            if last:
+                return last
+        except Exception as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
+def _stat(pid):
+    """(ppid, pgid) of a live process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    # The command name is in parentheses and may hold spaces.
+    fields = data[data.rindex(")") + 2:].split()
+    if fields[0] == "Z":
+        return None
+    return int(fields[1]), int(fields[2])
+
+
+def all_pids():
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def descendants(root):
+    """Live descendants of `root` (not `root` itself)."""
+    children = {}
+    for pid in all_pids():
+        st = _stat(pid)
+        if st:
+            children.setdefault(st[0], []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def group_members(pgid):
+    return [p for p in all_pids() if (_stat(p) or (0, -1))[1] == pgid]
+
+
+def exe_of(pid):
+    try:
+        return os.path.realpath(f"/proc/{pid}/exe")
+    except OSError:
+        return ""
+
+
+def alive(pid):
+    return _stat(pid) is not None
+
+
+# ---- tray menu over D-Bus (com.canonical.dbusmenu) ----
+
+def _gdbus(*args):
+    return subprocess.run(["gdbus", "call", "--session", *args], check=True,
+                          capture_output=True, text=True, timeout=10).stdout
+
+
+def bus_name_of(pid):
+    names = re.findall(r"'(:[0-9.]+)'", _gdbus(
+        "--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+        "--method", "org.freedesktop.DBus.ListNames"))
+    found = []
+    for n in names:
+        try:
+            out = _gdbus("--dest", "org.freedesktop.DBus", "--object-path", "/org/freedesktop/DBus",
+                         "--method", "org.freedesktop.DBus.GetConnectionUnixProcessID", n)
+        except subprocess.CalledProcessError:
+            continue
+        if re.search(rf"\b{pid}\b", out):
+            found.append(n)
+    return found
+
+
+def tray_menu_path(bus):
+    xml = _gdbus("--dest", bus, "--object-path", "/org/ayatana/NotificationItem",
+                 "--method", "org.freedesktop.DBus.Introspectable.Introspect")
+    nodes = re.findall(r'node name=\\?"([^"\\]+)', xml)
+    if not nodes:
+        return None
+    return f"/org/ayatana/NotificationItem/{nodes[0]}/Menu"
+
+
+class Tray:
+    """The app's exported tray menu."""
+
+    def __init__(self, app_pid):
+        def find():
+            for bus in bus_name_of(app_pid):
+                try:
+                    path = tray_menu_path(bus)
+                except subprocess.CalledProcessError:
+                    continue
+                if path:
+                    return bus, path
+            return None
+        self.bus, self.path = wait_until(find, 30, 0.3, "the tray menu on D-Bus")
+
+    def items(self):
+        """[(id, label, enabled, toggle_state)] of the top-level menu."""
+        out = _gdbus("--dest", self.bus, "--object-path", self.path,
+                     "--method", "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]")
+        items = []
+        for m in re.finditer(r"<\((\d+), \{([^}]*)\}, \[\]\)>", out):
+            props = m.group(2)
+            label = re.search(r"'label': <'((?:[^'\\]|\\.)*)'>", props)
+            if not label:
+                continue  # separators
+            enabled = "'enabled': <false>" not in props
+            toggle = re.search(r"'toggle-state': <(-?\d+)>", props)
+            items.append((int(m.group(1)), label.group(1).replace("_", ""), enabled,
+                          int(toggle.group(1)) if toggle else None))
+        return items
+
+    def labels(self):
+        return [i[1] for i in self.items()]
+
+    def find(self, prefix):
+        for item in self.items():
+            if item[1].startswith(prefix):
+                return item
+        return None
+
+    def click(self, prefix):
+        item = self.find(prefix)
+        assert item, f"no tray item {prefix!r} in {self.labels()}"
+        _gdbus("--dest", self.bus, "--object-path", self.path,
+               "--method", "com.canonical.dbusmenu.Event", str(item[0]), "clicked", "<0>", "0")
+        return item
+
+
+# ---- a loopback update server ----
+
+class UpdateServer:
+    """Serves a folder on 127.0.0.1 (latest.json and the bundles)."""
+
+    def __init__(self, root):
+        self.root = root
+        handler = functools.partial(_QuietHandler, directory=root)
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name):
+        return f"http://127.0.0.1:{self.port}/{name}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
