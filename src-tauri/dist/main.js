@@ -83,7 +83,7 @@ function renderUpdate(u) {
       el.className = "small ok";
       break;
     case "installing": el.textContent = `Installing ${u.version}…`; break;
-    case "failed": showError(el, `Update check failed: ${u.error}`); el.dataset.state = "failed"; break;
+    case "failed": showError(el, `No update installed: ${u.error}`); el.dataset.state = "failed"; break;
   }
 }
 

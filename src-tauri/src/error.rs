@@ -19,7 +19,7 @@ pub enum DesktopError {
     KeyTool(String),
     #[error("invalid key name {0:?}: use letters, digits, '-', '_' or '.' (at most 64)")]
     KeyName(String),
-    #[error("update: {0}")]
+    #[error("{0}")]
     Update(String),
     #[error("autostart: {0}")]
     Autostart(String),

@@ -38,6 +38,11 @@ pub struct Probe {
 
 impl Probe {
     pub fn new(base: &str) -> Self {
+        // reqwest here has no TLS provider of its own (the updater's
+        // choice); building a client without one panics, even for http.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .no_proxy()

@@ -81,9 +81,9 @@ def alive(pid):
 
 # ---- tray menu over D-Bus (com.canonical.dbusmenu) ----
 
-def _gdbus(*args):
-    return subprocess.run(["gdbus", "call", "--session", *args], check=True,
-                          capture_output=True, text=True, timeout=10).stdout
+def _gdbus(*args, timeout=10):
+    return subprocess.run(["gdbus", "call", "--session", "--timeout", str(timeout), *args], check=True,
+                          capture_output=True, text=True, timeout=timeout + 5).stdout
 
 
 def bus_name_of(pid):
@@ -103,8 +103,10 @@ def bus_name_of(pid):
 
 
 def tray_menu_path(bus):
+    # Some of the app's connections (zbus clients) serve no objects and
+    # never answer: ask briefly.
     xml = _gdbus("--dest", bus, "--object-path", "/org/ayatana/NotificationItem",
-                 "--method", "org.freedesktop.DBus.Introspectable.Introspect")
+                 "--method", "org.freedesktop.DBus.Introspectable.Introspect", timeout=2)
     nodes = re.findall(r'node name=\\?"([^"\\]+)', xml)
     if not nodes:
         return None
@@ -119,7 +121,7 @@ class Tray:
             for bus in bus_name_of(app_pid):
                 try:
                     path = tray_menu_path(bus)
-                except subprocess.CalledProcessError:
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired):
                     continue
                 if path:
                     return bus, path
@@ -129,9 +131,9 @@ class Tray:
     def items(self):
         """[(id, label, enabled, toggle_state)] of the top-level menu."""
         out = _gdbus("--dest", self.bus, "--object-path", self.path,
-                     "--method", "com.canonical.dbusmenu.GetLayout", "0", "-1", "[]")
+                     "--method", "com.canonical.dbusmenu.GetLayout", "--", "0", "-1", "[]")
         items = []
-        for m in re.finditer(r"<\((\d+), \{([^}]*)\}, \[\]\)>", out):
+        for m in re.finditer(r"<\((\d+), \{([^}]*)\}, (?:@av )?\[\]\)>", out):
             props = m.group(2)
             label = re.search(r"'label': <'((?:[^'\\]|\\.)*)'>", props)
             if not label:
@@ -155,7 +157,7 @@ class Tray:
         item = self.find(prefix)
         assert item, f"no tray item {prefix!r} in {self.labels()}"
         _gdbus("--dest", self.bus, "--object-path", self.path,
-               "--method", "com.canonical.dbusmenu.Event", str(item[0]), "clicked", "<0>", "0")
+               "--method", "com.canonical.dbusmenu.Event", "--", str(item[0]), "clicked", "<0>", "0")
         return item
 
 
