@@ -282,8 +282,7 @@ fn on_menu(app: &AppHandle, id: &str) {
                 let sup = d.supervisor.clone();
                 let model = model.to_string();
                 tauri::async_runtime::spawn(async move {
-                    let probe = crate::probe::Probe::new(&sup.status().url);
-                    if let Err(e) = probe.unload(&model).await {
+                    if let Err(e) = sup.probe().unload(&model).await {
                         tracing::warn!(%model, "unload: {e}");
                     }
                     sup.refresh();

@@ -48,8 +48,7 @@ pub async fn server_stop(d: State<'_, Desktop>) -> Result<()> {
 
 #[tauri::command]
 pub async fn unload_model(d: State<'_, Desktop>, name: String) -> Result<()> {
-    let probe = crate::probe::Probe::new(&d.supervisor.status().url);
-    probe.unload(&name).await?;
+    d.supervisor.probe().unload(&name).await?;
     d.supervisor.refresh();
     Ok(())
 }

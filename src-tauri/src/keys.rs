@@ -27,7 +27,7 @@ pub fn valid_name(name: &str) -> bool {
 /// Runs `hearth keys add <name>` (same `HEARTH_HOME` as the server) and
 /// stores the printed key in the keyring.
 pub fn create(hearth: &Path, name: &str, secrets: &Secrets) -> Result<KeyInfo> {
-    if !valid_name(name) {
+    if !valid_name(name) || name == crate::probe::APP_KEY_NAME {
         return Err(DesktopError::KeyName(name.to_string()));
     }
     let out = std::process::Command::new(hearth)

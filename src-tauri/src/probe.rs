@@ -4,8 +4,15 @@
 //!
 //! Hearth answers `GET /` with "Ollama is running" (clients check that
 //! text), so the two are told apart by `/health`, which only Hearth has.
+//!
+//! Once the user has created an API key, the server wants one on every
+//! API call, loopback included. The app then mints its own admin key
+//! (`hearth keys add hearth-desktop`) on the first 401 and keeps it in
+//! memory only; a new one replaces it after a restart of the app.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -29,11 +36,23 @@ impl std::fmt::Display for Occupant {
     }
 }
 
+/// Name of the key the app mints for its own calls (reserved).
+pub const APP_KEY_NAME: &str = "hearth-desktop";
+
+/// How to get a key when the server asks for one.
+#[derive(Default)]
+struct Auth {
+    /// `hearth` and the environment the server runs with (`HEARTH_HOME`).
+    minter: Option<(PathBuf, Vec<(String, String)>)>,
+    key: Mutex<Option<String>>,
+}
+
 /// A small client bound to one base URL.
 #[derive(Clone)]
 pub struct Probe {
     client: reqwest::Client,
     base: String,
+    auth: Arc<Auth>,
 }
 
 impl Probe {
@@ -51,7 +70,69 @@ impl Probe {
         Probe {
             client,
             base: base.trim_end_matches('/').to_string(),
+            auth: Arc::default(),
         }
+    }
+
+    /// A probe that can mint the app's own key with `hearth keys add`.
+    pub fn with_key_minter(base: &str, hearth: PathBuf, env: Vec<(String, String)>) -> Self {
+        let mut p = Self::new(base);
+        p.auth = Arc::new(Auth {
+            minter: Some((hearth, env)),
+            key: Mutex::default(),
+        });
+        p
+    }
+
+    fn key(&self) -> Option<String> {
+        self.auth.key.lock().ok().and_then(|k| k.clone())
+    }
+
+    /// Replaces the app key: revoke the old one (by name), add a new one.
+    async fn mint_key(&self) -> crate::error::Result<()> {
+        use crate::error::DesktopError;
+        let Some((hearth, env)) = &self.auth.minter else {
+            return Err(DesktopError::KeyTool("no hearth binary to mint a key".into()));
+        };
+        let run = |args: &[&str]| {
+            let mut c = tokio::process::Command::new(hearth);
+            c.args(args)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(std::process::Stdio::null());
+            c
+        };
+        let _ = run(&["keys", "revoke", APP_KEY_NAME]).output().await;
+        let out = run(&["keys", "add", APP_KEY_NAME, "--scope", "admin"])
+            .output()
+            .await?;
+        let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || !key.starts_with("hth_") {
+            return Err(DesktopError::KeyTool(
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
+        if let Ok(mut k) = self.auth.key.lock() {
+            *k = Some(key);
+        }
+        tracing::info!("minted the app's own API key ({APP_KEY_NAME})");
+        Ok(())
+    }
+
+    /// Sends a request with the app key; on 401 mints one and retries once.
+    async fn send(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> crate::error::Result<reqwest::Response> {
+        let with_key = |rb: reqwest::RequestBuilder| match self.key() {
+            Some(k) => rb.bearer_auth(k),
+            None => rb,
+        };
+        let r = with_key(build()).send().await?;
+        if r.status() != reqwest::StatusCode::UNAUTHORIZED || self.auth.minter.is_none() {
+            return Ok(r);
+        }
+        self.mint_key().await?;
+        Ok(with_key(build()).send().await?)
     }
 
     /// `GET /health` answered `{"status":"ok"}`.
@@ -80,10 +161,9 @@ impl Probe {
         struct Model {
             name: String,
         }
+        let url = format!("{}/api/ps", self.base);
         let ps: Ps = self
-            .client
-            .get(format!("{}/api/ps", self.base))
-            .send()
+            .send(|| self.client.get(&url))
             .await?
             .error_for_status()?
             .json()
@@ -94,13 +174,16 @@ impl Probe {
     /// Unloads a model the Ollama way: a generate request with
     /// `keep_alive: 0` and no prompt.
     pub async fn unload(&self, model: &str) -> crate::error::Result<()> {
-        self.client
-            .post(format!("{}/api/generate", self.base))
-            .json(&serde_json::json!({"model": model, "keep_alive": 0}))
-            .timeout(Duration::from_secs(30))
-            .send()
-            .await?
-            .error_for_status()?;
+        let url = format!("{}/api/generate", self.base);
+        let body = serde_json::json!({"model": model, "keep_alive": 0});
+        self.send(|| {
+            self.client
+                .post(&url)
+                .json(&body)
+                .timeout(Duration::from_secs(30))
+        })
+        .await?
+        .error_for_status()?;
         Ok(())
     }
 

@@ -82,6 +82,7 @@ pub struct Supervisor {
     tx: mpsc::UnboundedSender<Cmd>,
     status: watch::Receiver<Status>,
     settings: Arc<ServerSettings>,
+    probe: Probe,
 }
 
 impl Supervisor {
@@ -100,9 +101,14 @@ impl Supervisor {
             restarts: 0,
         };
         let (status_tx, status) = watch::channel(initial);
+        let probe = Probe::with_key_minter(
+            &settings.base_url(),
+            settings.hearth_bin.clone(),
+            settings.env.clone(),
+        );
         let actor = Actor {
             settings: settings.clone(),
-            probe: Probe::new(&settings.base_url()),
+            probe: probe.clone(),
             rx,
             status: status_tx,
             restarts: 0,
@@ -112,6 +118,7 @@ impl Supervisor {
                 tx,
                 status,
                 settings,
+                probe,
             },
             actor.run(),
         )
@@ -143,6 +150,11 @@ impl Supervisor {
 
     pub fn settings(&self) -> &ServerSettings {
         &self.settings
+    }
+
+    /// HTTP access to the managed server (with the app's key when needed).
+    pub fn probe(&self) -> &Probe {
+        &self.probe
     }
 }
 

@@ -19,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 
+import ollama
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
@@ -35,6 +36,7 @@ TAURI_CLI = os.environ["TAURI_CLI"]
 KEY = os.path.join(HERE, "..", "..", "keys", "TEST-ONLY-updater.key")
 KEY_PASSWORD = "hearth-test-only"
 SHOTS = os.environ.get("HEARTH_SCREENSHOTS")
+MAKE_TINY_GGUF = os.path.join(HERE, "..", "..", "..", "scripts", "make_tiny_gguf.py")
 
 if "HEARTH_TEST_SESSION" not in os.environ:
     pytest.skip("run through headless-session.sh (make test-desktop)", allow_module_level=True)
@@ -283,6 +285,47 @@ def test_supervisor_restarts_a_killed_server(app, env):
     assert http_get(f"http://127.0.0.1:{env['port']}/health")[0] == 200
 
 
+def runners_of(server):
+    """The server's runner children (`hearth runner`)."""
+    hearth = os.path.realpath(HEARTH)
+    return [p for p in descendants(server) if exe_of(p) == hearth]
+
+
+def load_tiny_model(env):
+    """Creates 'tiny' from a generated GGUF and loads it (a runner starts)."""
+    # An API key exists by now (test_api_key_goes_to_the_keyring), so the
+    # server wants one; creating a model needs the admin scope.
+    if "admin_key" not in env:
+        subprocess.run([HEARTH, "keys", "revoke", "e2e-admin"], env=env["env"], capture_output=True)
+        env["admin_key"] = subprocess.run([HEARTH, "keys", "add", "e2e-admin", "--scope", "admin"],
+                                          env=env["env"], check=True, capture_output=True, text=True,
+                                          timeout=30).stdout.strip()
+    client = ollama.Client(host=f"http://127.0.0.1:{env['port']}", timeout=120,
+                           headers={"Authorization": f"Bearer {env['admin_key']}"})
+    gguf = os.path.join(env["work"], "tiny.gguf")
+    if not os.path.exists(gguf):
+        import sys
+        subprocess.run([sys.executable, MAKE_TINY_GGUF, gguf], check=True, capture_output=True, timeout=120)
+        digest = client.create_blob(gguf)
+        assert client.create(model="tiny", files={"tiny.gguf": digest},
+                             parameters={"num_thread": 1}).status == "success"
+    client.generate(model="tiny", prompt="hi", options={"num_predict": 2}, keep_alive="10m")
+    return client
+
+
+def test_loaded_model_shows_in_tray_and_unloads(app, env):
+    client = load_tiny_model(env)
+    server = server_pid(app)
+    assert runners_of(server), "loading a model starts a runner"
+    wait_until(lambda: "tiny:latest" in el(app, "models").text, 20, 0.2, "the model in the window")
+    tray = Tray(app["pid"])
+    wait_until(lambda: tray.find("Unload tiny:latest"), 20, 0.2, "the model in the tray")
+    tray.click("Unload tiny:latest")
+    wait_until(lambda: tray.find("No models loaded"), 30, 0.2, "the model to unload")
+    assert client.ps().models == []
+    wait_until(lambda: not runners_of(server), 20, 0.2, "the runner to exit")
+
+
 def test_single_instance(app, env):
     # A second launch in the same session hands over to the first and exits.
     second = subprocess.run([APP], env=env["env"], capture_output=True, timeout=30)
@@ -355,12 +398,17 @@ def test_quit_leaves_no_hearth_process(app, env):
     app_pid = app["pid"]
     server = server_pid(app)
     assert server
+    # With a model loaded, so a runner has to be stopped too.
+    load_tiny_model(env)
+    runners = runners_of(server)
+    assert runners
     app["server_pids"].add(server)
     el(app, "quit").click()
     wait_until(lambda: not alive(app_pid), 30, 0.1, "the app to exit")
     for pid in app["server_pids"]:
         # The server's whole process group (runners included) is gone.
         assert not group_members(pid), (pid, group_members(pid))
+    assert not [r for r in runners if alive(r)]
     assert refused(f"http://127.0.0.1:{env['port']}/health")
     hearth = os.path.realpath(HEARTH)
     assert not [p for p in descendants(app["td"].pid) if exe_of(p) == hearth]
