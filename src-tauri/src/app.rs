@@ -89,7 +89,9 @@ pub fn run() {
     };
     app.run(|app, event| match event {
         // Closing the last window is not quitting a tray app.
-        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::ExitRequested {
+            code: None, api, ..
+        } => api.prevent_exit(),
         RunEvent::Exit => {
             // Quit already stopped the server; this covers other exits.
             let sup = app.state::<Desktop>().supervisor.clone();

@@ -141,11 +141,10 @@ pub async fn key_check(app: AppHandle, name: String) -> Result<KeyInfo> {
 #[tauri::command]
 pub async fn key_copy(app: AppHandle, name: String) -> Result<()> {
     let handle = app.clone();
-    let key = tauri::async_runtime::spawn_blocking(move || {
-        handle.state::<Desktop>().secrets.read(&name)
-    })
-    .await
-    .map_err(|e| DesktopError::KeyTool(e.to_string()))??;
+    let key =
+        tauri::async_runtime::spawn_blocking(move || handle.state::<Desktop>().secrets.read(&name))
+            .await
+            .map_err(|e| DesktopError::KeyTool(e.to_string()))??;
     copy_text(&app, key);
     Ok(())
 }

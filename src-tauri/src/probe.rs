@@ -92,7 +92,9 @@ impl Probe {
     async fn mint_key(&self) -> crate::error::Result<()> {
         use crate::error::DesktopError;
         let Some((hearth, env)) = &self.auth.minter else {
-            return Err(DesktopError::KeyTool("no hearth binary to mint a key".into()));
+            return Err(DesktopError::KeyTool(
+                "no hearth binary to mint a key".into(),
+            ));
         };
         let run = |args: &[&str]| {
             let mut c = tokio::process::Command::new(hearth);
@@ -141,7 +143,12 @@ impl Probe {
         struct Health {
             status: String,
         }
-        match self.client.get(format!("{}/health", self.base)).send().await {
+        match self
+            .client
+            .get(format!("{}/health", self.base))
+            .send()
+            .await
+        {
             Ok(r) if r.status().is_success() => r
                 .json::<Health>()
                 .await
@@ -222,5 +229,67 @@ impl Probe {
             return None;
         }
         r.json::<Version>().await.ok().map(|v| v.version)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A minimal HTTP/1.1 server that answers like Ollama: "Ollama is
+    /// running", a version, and 404 on /health.
+    async fn fake_ollama() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let n = sock.read(&mut buf).await.unwrap_or(0);
+                    let req = String::from_utf8_lossy(&buf[..n]);
+                    let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
+                    let (status, body) = match path.as_str() {
+                        "/" => ("200 OK", "Ollama is running".to_string()),
+                        "/api/version" => ("200 OK", r#"{"version":"0.9.1"}"#.to_string()),
+                        _ => ("404 Not Found", "404 page not found".to_string()),
+                    };
+                    let resp = format!(
+                        "HTTP/1.1 {status}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test]
+    async fn tells_ollama_apart() {
+        let url = fake_ollama().await;
+        let who = Probe::new(&url).identify().await;
+        assert_eq!(
+            who,
+            Some(Occupant::Ollama {
+                version: "0.9.1".into()
+            })
+        );
+        assert_eq!(who.unwrap().to_string(), "Ollama 0.9.1");
+    }
+
+    #[tokio::test]
+    async fn a_free_port_has_no_occupant() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        assert_eq!(
+            Probe::new(&format!("http://127.0.0.1:{port}"))
+                .identify()
+                .await,
+            None
+        );
     }
 }

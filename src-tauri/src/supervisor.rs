@@ -467,8 +467,7 @@ mod tests {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
         }
-        let (sup, actor) =
-            Supervisor::new(settings(bin, free_port(), dir.path().join("logs")));
+        let (sup, actor) = Supervisor::new(settings(bin, free_port(), dir.path().join("logs")));
         tokio::spawn(actor);
         let mut rx = sup.subscribe();
         sup.start();
@@ -497,28 +496,26 @@ mod tests {
         sup.start();
         let refused = wait_for(&mut rx, Phase::Refused).await;
         assert!(refused.message.contains(&port.to_string()));
-        assert!(refused.message.contains("another program"), "{}", refused.message);
+        assert!(
+            refused.message.contains("another program"),
+            "{}",
+            refused.message
+        );
     }
 
     /// The real server: supervised, killed, restarted, stopped with its
     /// whole process group.
     #[tokio::test]
     async fn restarts_a_killed_hearth_server_and_stops_it_cleanly() {
-        let bin = std::env::var_os("HEARTH_BIN")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/hearth")
-            });
-        assert!(
-            bin.is_file(),
-            "{} missing: build it first (cargo build --bin hearth at the repository root)",
-            bin.display()
-        );
+        let bin = hearth_bin();
         let dir = tempfile::tempdir().unwrap();
         let mut s = settings(bin, free_port(), dir.path().join("logs"));
         s.timing.stable_after = Duration::from_secs(60);
         s.env = vec![
-            ("HEARTH_HOME".into(), dir.path().join("home").display().to_string()),
+            (
+                "HEARTH_HOME".into(),
+                dir.path().join("home").display().to_string(),
+            ),
             ("HEARTH_NUM_THREADS".into(), "1".into()),
         ];
         let (sup, actor) = Supervisor::new(s);
@@ -544,5 +541,55 @@ mod tests {
         let gone = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid2 as i32), None);
         assert_eq!(gone, Err(nix::errno::Errno::ESRCH));
         assert!(!Probe::new(&second.url).healthy().await);
+    }
+
+    /// Another Hearth on the port is named as such, and left alone.
+    #[tokio::test]
+    async fn refuses_to_take_over_from_another_hearth() {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let mut other = tokio::process::Command::new(hearth_bin())
+            .arg("serve")
+            .env("HEARTH_HOST", format!("127.0.0.1:{port}"))
+            .env("HEARTH_HOME", dir.path().join("other"))
+            .env("HEARTH_NUM_THREADS", "1")
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let probe = Probe::new(&format!("http://127.0.0.1:{port}"));
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while !probe.healthy().await {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await
+        .expect("the other server starts");
+        let (sup, actor) = Supervisor::new(settings(hearth_bin(), port, dir.path().into()));
+        tokio::spawn(actor);
+        let mut rx = sup.subscribe();
+        sup.start();
+        let refused = wait_for(&mut rx, Phase::Refused).await;
+        assert!(
+            refused.message.contains("another Hearth server"),
+            "{}",
+            refused.message
+        );
+        assert!(probe.healthy().await, "the other server is untouched");
+        other.kill().await.unwrap();
+    }
+
+    fn hearth_bin() -> PathBuf {
+        let bin = std::env::var_os("HEARTH_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/hearth")
+            });
+        assert!(
+            bin.is_file(),
+            "{} missing: build it first (cargo build --bin hearth at the repository root)",
+            bin.display()
+        );
+        bin
     }
 }

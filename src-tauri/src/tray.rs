@@ -147,7 +147,11 @@ pub fn build_menu(app: &AppHandle, m: &TrayModel) -> tauri::Result<Menu<Wry>> {
         none,
     )?));
     items.push(Box::new(MenuItem::with_id(
-        app, "logs", "Open logs", true, none,
+        app,
+        "logs",
+        "Open logs",
+        true,
+        none,
     )?));
     items.push(Box::new(CheckMenuItem::with_id(
         app,

@@ -110,10 +110,7 @@ impl Updates {
         // download() verifies the minisign signature (and the signed
         // version) before returning the bytes.
         let bytes = update.download(|_, _| {}, || {}).await.map_err(|e| {
-            DesktopError::Update(format!(
-                "refused version {}: {e}",
-                update.version
-            ))
+            DesktopError::Update(format!("refused version {}: {e}", update.version))
         })?;
         Ok(Some((update, bytes)))
     }
