@@ -111,7 +111,7 @@ DESKTOP_TEST_CONFIG  = {"plugins":{"updater":{"pubkey":"$(shell cat $(DESKTOP_TE
 HEARTH_UPDATE_ENDPOINT ?= https://updates.hearth.invalid/desktop/latest.json
 HEARTH_UPDATE_BASE_URL ?= $(dir $(HEARTH_UPDATE_ENDPOINT))
 
-.PHONY: desktop desktop-deps test-desktop package release lint-desktop
+.PHONY: desktop desktop-deps test-desktop package release lint-desktop desktop-screenshots
 
 desktop-deps: system-deps python-deps
 	@missing=""; for p in $(DESKTOP_APT_PKGS); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -130,10 +130,17 @@ desktop: desktop-deps build
 test-desktop: desktop
 	cd src-tauri && TAURI_CONFIG='$(DESKTOP_TEST_CONFIG)' cargo test --features custom-protocol
 	HEARTH_DESKTOP_APP="$(DESKTOP_APP)" HEARTH_BIN="$(HEARTH)" TAURI_CLI="$(TAURI)" \
-	  HEARTH_SCREENSHOTS="$(ROOT)/docs/screenshots" \
+	  HEARTH_SCREENSHOTS="$(DESKTOP_DIR)/target/screenshots" \
 	  src-tauri/tests/e2e/headless-session.sh "$(PY)" -m pytest -q -p no:cacheprovider src-tauri/tests/e2e
 	$(MAKE) package DESKTOP_PROFILE=debug
 	src-tauri/tests/e2e/test-deb.sh "$$(ls -t src-tauri/target/debug/bundle/deb/*.deb | head -n 1)"
+
+# The README's screenshots, with a StatusNotifierItem host drawing the tray
+# (two extra Debian packages, not needed by the tests).
+desktop-screenshots: desktop
+	@dpkg -s haskell-gtk-sni-tray-utils >/dev/null 2>&1 || apt-get install -y -qq haskell-gtk-sni-tray-utils xdotool
+	src-tauri/tests/e2e/headless-session.sh src-tauri/tests/e2e/screenshots.sh \
+	  "$(DESKTOP_APP)" "$(HEARTH)" "$(PY)" "$(ROOT)/docs/screenshots"
 
 lint-desktop: desktop-deps
 	cd src-tauri && cargo fmt -- --check

@@ -83,7 +83,12 @@ function renderUpdate(u) {
       el.className = "small ok";
       break;
     case "installing": el.textContent = `Installing ${u.version}…`; break;
-    case "failed": showError(el, `No update installed: ${u.error}`); el.dataset.state = "failed"; break;
+    case "failed": showError(el, `Update refused: ${u.error}`); el.dataset.state = "failed"; break;
+    case "unreachable":
+      el.textContent = "Could not reach the update server; Hearth will try again tomorrow.";
+      el.title = u.error;
+      el.className = "small muted";
+      break;
   }
 }
 

@@ -36,10 +36,24 @@ pub enum UpdateState {
     Installing {
         version: String,
     },
-    /// The check or the verification failed (bad signature included).
+    /// The update was refused: bad or missing signature, signed version
+    /// not the announced one.
     Failed {
         error: String,
     },
+    /// The update server could not be reached or answered nonsense; the
+    /// next scheduled check tries again.
+    Unreachable {
+        error: String,
+    },
+}
+
+/// Why a check ended without a verified update.
+enum Fetch {
+    /// No answer, or no usable manifest.
+    Check(String),
+    /// A manifest offered something we will not install.
+    Refused(String),
 }
 
 #[derive(Default)]
@@ -79,20 +93,21 @@ impl Updates {
                 *self.pending.lock().await = Some((update, bytes));
                 ready
             }
-            Err(e) => UpdateState::Failed {
-                error: e.to_string(),
-            },
+            Err(Fetch::Refused(error)) => UpdateState::Failed { error },
+            Err(Fetch::Check(error)) => UpdateState::Unreachable { error },
         };
         match &state {
-            UpdateState::Failed { error } => tracing::warn!("update check: {error}"),
+            UpdateState::Failed { error } | UpdateState::Unreachable { error } => {
+                tracing::warn!("update check: {error}")
+            }
             other => tracing::info!("update check: {other:?}"),
         }
         self.set(state.clone());
         state
     }
 
-    async fn fetch(&self, app: &AppHandle) -> Result<Option<(Update, Vec<u8>)>> {
-        let err = |e: tauri_plugin_updater::Error| DesktopError::Update(e.to_string());
+    async fn fetch(&self, app: &AppHandle) -> Result<Option<(Update, Vec<u8>)>, Fetch> {
+        let err = |e: tauri_plugin_updater::Error| Fetch::Check(e.to_string());
         let mut builder = app
             .updater_builder()
             // The default already refuses equal and older versions; spelled
@@ -101,7 +116,7 @@ impl Updates {
         if let Ok(url) = std::env::var("HEARTH_DESKTOP_UPDATE_URL") {
             let url = url
                 .parse()
-                .map_err(|e| DesktopError::Update(format!("HEARTH_DESKTOP_UPDATE_URL: {e}")))?;
+                .map_err(|e| Fetch::Check(format!("HEARTH_DESKTOP_UPDATE_URL: {e}")))?;
             builder = builder.endpoints(vec![url]).map_err(err)?;
         }
         let Some(update) = builder.build().map_err(err)?.check().await.map_err(err)? else {
@@ -110,7 +125,7 @@ impl Updates {
         // download() verifies the minisign signature (and the signed
         // version) before returning the bytes.
         let bytes = update.download(|_, _| {}, || {}).await.map_err(|e| {
-            DesktopError::Update(format!("refused version {}: {e}", update.version))
+            Fetch::Refused(format!("refused version {}: {e}", update.version))
         })?;
         Ok(Some((update, bytes)))
     }
