@@ -148,8 +148,9 @@ lint-desktop: desktop-deps
 
 # The .deb holds hearth-desktop, hearth (the server), the desktop entry and
 # icons. A debug package is signed with the TEST-ONLY key; a release one
-# with $$TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD) and the public key in
-# $$HEARTH_UPDATER_PUBKEY. AppImage cannot be built offline (README).
+# with $$TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD), its updater trusting
+# $$HEARTH_UPDATER_PUBKEY (without them: unsigned, trusting no key).
+# AppImage cannot be built offline (README).
 package: desktop-deps
 ifeq ($(DESKTOP_PROFILE),debug)
 	cargo build --bin hearth
@@ -159,14 +160,20 @@ ifeq ($(DESKTOP_PROFILE),debug)
 	  --config '$(DESKTOP_TEST_CONFIG)' \
 	  --config '{"bundle":{"linux":{"deb":{"files":{"/usr/bin/hearth":"../target/debug/hearth"}}}}}'
 else
-	@[ -n "$${TAURI_SIGNING_PRIVATE_KEY:-}" ] && [ -n "$${HEARTH_UPDATER_PUBKEY:-}" ] || \
-	  { echo "set TAURI_SIGNING_PRIVATE_KEY (and _PASSWORD) and HEARTH_UPDATER_PUBKEY" >&2; exit 1; }
 	cargo build --release --bin hearth
-	TAURI_APP_PATH=src-tauri "$(TAURI)" build --bundles deb --features custom-protocol \
-	  --config "{\"plugins\":{\"updater\":{\"pubkey\":\"$$HEARTH_UPDATER_PUBKEY\",\"endpoints\":[\"$(HEARTH_UPDATE_ENDPOINT)\"]}}}"
+	@if [ -z "$${TAURI_SIGNING_PRIVATE_KEY:-}" ] || [ -z "$${HEARTH_UPDATER_PUBKEY:-}" ]; then \
+	  echo "note: no TAURI_SIGNING_PRIVATE_KEY / HEARTH_UPDATER_PUBKEY: unsigned .deb whose updater trusts no key"; \
+	  TAURI_APP_PATH=src-tauri "$(TAURI)" build --bundles deb --features custom-protocol \
+	    --config '{"bundle":{"createUpdaterArtifacts":false}}'; \
+	else \
+	  TAURI_APP_PATH=src-tauri "$(TAURI)" build --bundles deb --features custom-protocol \
+	    --config "{\"plugins\":{\"updater\":{\"pubkey\":\"$$HEARTH_UPDATER_PUBKEY\",\"endpoints\":[\"$(HEARTH_UPDATE_ENDPOINT)\"]}}}"; \
+	fi
 endif
 
 # Release bundles plus the signed update manifest (latest.json) next to them.
 release:
+	@[ -n "$${TAURI_SIGNING_PRIVATE_KEY:-}" ] && [ -n "$${HEARTH_UPDATER_PUBKEY:-}" ] || \
+	  { echo "make release needs TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD) and HEARTH_UPDATER_PUBKEY" >&2; exit 1; }
 	$(MAKE) package DESKTOP_PROFILE=release
 	scripts/desktop-manifest.sh src-tauri/target/release/bundle/deb "$(HEARTH_UPDATE_BASE_URL)"

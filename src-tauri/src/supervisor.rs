@@ -224,6 +224,8 @@ impl Actor {
                 }
             };
             let pid = child.id();
+            let stderr_path = self.settings.log_dir.join(STDERR_LOG);
+            let stderr_start = std::fs::metadata(&stderr_path).map_or(0, |m| m.len());
             tracing::info!(pid, bin = %self.settings.hearth_bin.display(), "hearth serve started");
             let started = Instant::now();
             let outcome = self.watch(&mut child, pid, started).await;
@@ -240,10 +242,18 @@ impl Actor {
                     terminate(&mut child, pid, timing.stop_grace).await;
                     return;
                 }
-                Outcome::Exited(status) => match status {
-                    Some(s) => format!("The server exited ({s})"),
-                    None => "The server exited".to_string(),
-                },
+                Outcome::Exited(status) => {
+                    let how = match status {
+                        Some(s) => format!("The server exited ({s})"),
+                        None => "The server exited".to_string(),
+                    };
+                    // An error exit ends with the reason; a signal has none.
+                    let failed = status.and_then(|s| s.code()).is_some_and(|c| c != 0);
+                    match last_line(&stderr_path, stderr_start).filter(|_| failed) {
+                        Some(line) => format!("{how}: {line}"),
+                        None => how,
+                    }
+                }
                 Outcome::Unhealthy => {
                     terminate(&mut child, pid, Duration::ZERO).await;
                     "The server stopped answering".to_string()
@@ -351,6 +361,19 @@ impl Actor {
     }
 }
 
+/// Where the server's stderr goes (panics, errors before logging is up).
+const STDERR_LOG: &str = "server-stderr.log";
+
+/// The last non-empty line written to `path` after byte `from`: usually
+/// why a server that would not start gave up.
+fn last_line(path: &std::path::Path, from: u64) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let tail = bytes.get(usize::try_from(from).ok()?..)?;
+    let text = String::from_utf8_lossy(tail);
+    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    Some(line.chars().take(240).collect())
+}
+
 fn spawn_server(s: &ServerSettings) -> crate::error::Result<Child> {
     use crate::error::DesktopError;
     std::fs::create_dir_all(&s.log_dir)?;
@@ -358,7 +381,7 @@ fn spawn_server(s: &ServerSettings) -> crate::error::Result<Child> {
     let stderr = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
-        .open(s.log_dir.join("server-stderr.log"))?;
+        .open(s.log_dir.join(STDERR_LOG))?;
     let mut cmd = Command::new(&s.hearth_bin);
     cmd.arg("serve")
         .env("HEARTH_HOST", s.addr.to_string())
@@ -473,6 +496,8 @@ mod tests {
         sup.start();
         let failed = wait_for(&mut rx, Phase::Failed).await;
         assert!(failed.message.contains("3 times"), "{}", failed.message);
+        // Why it died is in the message, not only in the logs.
+        assert!(failed.message.contains("boom"), "{}", failed.message);
         assert_eq!(failed.restarts, 3);
         let stderr = std::fs::read_to_string(dir.path().join("logs/server-stderr.log")).unwrap();
         assert_eq!(stderr.matches("boom").count(), 3);

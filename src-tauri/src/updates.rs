@@ -124,9 +124,10 @@ impl Updates {
         };
         // download() verifies the minisign signature (and the signed
         // version) before returning the bytes.
-        let bytes = update.download(|_, _| {}, || {}).await.map_err(|e| {
-            Fetch::Refused(format!("refused version {}: {e}", update.version))
-        })?;
+        let bytes = update
+            .download(|_, _| {}, || {})
+            .await
+            .map_err(|e| Fetch::Refused(format!("refused version {}: {e}", update.version)))?;
         Ok(Some((update, bytes)))
     }
 
