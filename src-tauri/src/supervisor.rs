@@ -214,6 +214,9 @@ impl Actor {
                 want = false;
                 continue;
             }
+            // Measured before the spawn: a fast child writes at once.
+            let stderr_path = self.settings.log_dir.join(STDERR_LOG);
+            let stderr_start = std::fs::metadata(&stderr_path).map_or(0, |m| m.len());
             let mut child = match spawn_server(&self.settings) {
                 Ok(c) => c,
                 Err(e) => {
@@ -224,8 +227,6 @@ impl Actor {
                 }
             };
             let pid = child.id();
-            let stderr_path = self.settings.log_dir.join(STDERR_LOG);
-            let stderr_start = std::fs::metadata(&stderr_path).map_or(0, |m| m.len());
             tracing::info!(pid, bin = %self.settings.hearth_bin.display(), "hearth serve started");
             let started = Instant::now();
             let outcome = self.watch(&mut child, pid, started).await;
