@@ -95,7 +95,7 @@ fuzz-deps:
 #   make test-desktop   unit tests + headless e2e (Xvfb, D-Bus, keyring, WebDriver) + .deb test
 #   make package        .deb in src-tauri/target/<profile>/bundle/deb (DESKTOP_PROFILE=release|debug)
 #   make release        release .deb + signed latest.json (needs the signing key in the environment)
-DESKTOP_APT_PKGS := libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev librsvg2-bin \
+DESKTOP_APT_PKGS := xdg-utils libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev librsvg2-bin \
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev libssl-dev xvfb xauth dbus-x11 \
   gnome-keyring libsecret-tools webkit2gtk-driver xclip imagemagick
 DESKTOP_DIR     := $(ROOT)/src-tauri

@@ -1,4 +1,4 @@
-//! App logs: daily-rotated `desktop.log.<date>` files (seven kept) in the
+//! App logs: daily-rotated `desktop.<date>.log` files (seven kept) in the
 //! platform log dir, next to the server's own `hearth.log.<date>` files
 //! (the supervisor points `HEARTH_LOG_DIR` there), plus stderr.
 

@@ -172,7 +172,18 @@ def test_window_loads_and_server_answers(app, env):
     status, body = http_get(f"http://127.0.0.1:{env['port']}/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
     assert el(app, "url").text == f"http://127.0.0.1:{env['port']}"
-    assert os.path.isfile(os.path.join(el(app, "log-dir").text, "server-stderr.log"))
+    log_dir = el(app, "log-dir").text
+    assert os.path.isfile(os.path.join(log_dir, "server-stderr.log"))
+    # Both the app and the server write dated (daily-rotated) files there.
+    names = os.listdir(log_dir)
+    assert any(n.startswith("desktop.") and n.endswith(".log") for n in names), names
+    assert any(n.startswith("hearth.log") for n in names), names
+
+
+def test_open_logs_button(app):
+    el(app, "open-logs").click()
+    wait_until(lambda: el(app, "log-dir").text.endswith("/logs"), 10, 0.1, "the log folder")
+    assert "Cannot open" not in el(app, "message").text
 
 
 def test_first_run_prompt_and_screenshot(app):
