@@ -1,14 +1,19 @@
 """Helpers for the desktop e2e tests: processes by PID (never by name),
 the tray menu over D-Bus with gdbus, and a loopback update server."""
 
+import contextlib
 import functools
 import http.server
 import os
 import re
+import shutil
+import signal
 import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 
 
 def free_port():
@@ -185,3 +190,63 @@ class UpdateServer:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+# ---- the app under tauri-driver ----
+
+def refused(url):
+    try:
+        urllib.request.urlopen(url, timeout=2).close()
+    except (urllib.error.URLError, ConnectionError, OSError):
+        return True
+    return False
+
+
+@contextlib.contextmanager
+def launch_app(env):
+    """Starts the app ($HEARTH_DESKTOP_APP) through tauri-driver with `env`;
+    yields {"driver", "td", "pid"}. Ends everything it started by PID."""
+    from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.options import ArgOptions
+
+    app_path = os.path.abspath(os.environ["HEARTH_DESKTOP_APP"])
+    driver_port, native_port = free_port(), free_port()
+    tauri_driver = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
+    td = subprocess.Popen([tauri_driver, "--port", str(driver_port), "--native-port", str(native_port),
+                           "--native-driver", "/usr/bin/WebKitWebDriver"],
+                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    opts = ArgOptions()
+    opts.set_capability("browserName", "wry")
+    opts.set_capability("tauri:options", {"application": app_path})
+    try:
+        driver = wait_until(lambda: webdriver.Remote(f"http://127.0.0.1:{driver_port}", options=opts),
+                            30, 0.5, "a WebDriver session")
+        pids = wait_until(lambda: [p for p in descendants(td.pid) if exe_of(p) == os.path.realpath(app_path)],
+                          10, 0.1, "the app process")
+        state = {"driver": driver, "td": td, "pid": pids[0], "server_pids": set()}
+        yield state
+        try:
+            driver.quit()
+        except WebDriverException:
+            pass
+    finally:
+        # Anything of ours still alive is a bug; end it so the machine stays clean.
+        leftovers = [p for p in descendants(td.pid) if alive(p)]
+        td.terminate()
+        td.wait(10)
+        for p in leftovers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p, signal.SIGKILL)
+
+
+def quit_app(app):
+    """Clicks Quit in the window and waits for the app to exit. The click's
+    reply may never come: the app can be gone before it answers."""
+    from selenium.common.exceptions import WebDriverException
+    from selenium.webdriver.common.by import By
+    try:
+        app["driver"].find_element(By.ID, "quit").click()
+    except WebDriverException:
+        pass
+    wait_until(lambda: not alive(app["pid"]), 30, 0.1, "the app to exit")

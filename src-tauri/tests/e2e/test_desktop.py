@@ -15,19 +15,15 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 import urllib.error
 import urllib.request
 
 import ollama
 import pytest
-from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.options import ArgOptions
 
 from desktop_support import (Tray, UpdateServer, alive, descendants, exe_of, free_port,
-                             group_members, wait_until)
+                             group_members, launch_app, quit_app, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.abspath(os.environ["HEARTH_DESKTOP_APP"])
@@ -114,31 +110,8 @@ def env():
 
 @pytest.fixture(scope="module")
 def app(env):
-    driver_port, native_port = free_port(), free_port()
-    tauri_driver = shutil.which("tauri-driver") or os.path.expanduser("~/.cargo/bin/tauri-driver")
-    td = subprocess.Popen([tauri_driver, "--port", str(driver_port), "--native-port", str(native_port),
-                           "--native-driver", "/usr/bin/WebKitWebDriver"],
-                          env=env["env"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: not refused(f"http://127.0.0.1:{driver_port}/status") or True, 5)
-    opts = ArgOptions()
-    opts.set_capability("browserName", "wry")
-    opts.set_capability("tauri:options", {"application": APP})
-    driver = wait_until(lambda: webdriver.Remote(f"http://127.0.0.1:{driver_port}", options=opts),
-                        30, 0.5, "a WebDriver session")
-    pids = wait_until(lambda: [p for p in descendants(td.pid) if exe_of(p) == os.path.realpath(APP)],
-                      10, 0.1, "the app process")
-    state = {"driver": driver, "td": td, "pid": pids[0], "server_pids": set()}
-    yield state
-    try:
-        driver.quit()
-    except WebDriverException:
-        pass
-    td.terminate()
-    td.wait(10)
-    # Anything of ours still alive is a bug; end it so the machine stays clean.
-    leftovers = [p for p in descendants(td.pid) if alive(p)]
-    for p in leftovers:
-        os.kill(p, signal.SIGKILL)
+    with launch_app(env["env"]) as state:
+        yield state
 
 
 def el(app, id_):
@@ -406,7 +379,6 @@ def test_update_older_version_is_not_offered(app, env):
 
 
 def test_quit_leaves_no_hearth_process(app, env):
-    app_pid = app["pid"]
     server = server_pid(app)
     assert server
     # With a model loaded, so a runner has to be stopped too.
@@ -414,8 +386,7 @@ def test_quit_leaves_no_hearth_process(app, env):
     runners = runners_of(server)
     assert runners
     app["server_pids"].add(server)
-    el(app, "quit").click()
-    wait_until(lambda: not alive(app_pid), 30, 0.1, "the app to exit")
+    quit_app(app)
     for pid in app["server_pids"]:
         # The server's whole process group (runners included) is gone.
         assert not group_members(pid), (pid, group_members(pid))

@@ -1,0 +1,91 @@
+"""The app when things go wrong, headless like test_desktop.py: a port
+already held by another server is not taken over (and the user is told
+which), and a server that crashes right after every start trips the
+crash-loop breaker instead of being restarted forever."""
+
+import os
+import signal
+import subprocess
+import tempfile
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from desktop_support import Tray, alive, free_port, launch_app, quit_app, refused, wait_until
+
+HEARTH = os.path.abspath(os.environ.get("HEARTH_BIN", "hearth"))
+
+if "HEARTH_TEST_SESSION" not in os.environ:
+    pytest.skip("run through headless-session.sh (make test-desktop)", allow_module_level=True)
+
+
+def base_env(work, port):
+    e = dict(os.environ)
+    e.update({
+        "HEARTH_DESKTOP_PORT": str(port),
+        "HEARTH_DESKTOP_BIN": HEARTH,
+        "HEARTH_HOME": os.path.join(work, "app-home"),
+        "HEARTH_NUM_THREADS": "1",
+        # Nothing listens there: the start-up update check just fails.
+        "HEARTH_DESKTOP_UPDATE_URL": f"http://127.0.0.1:{free_port()}/latest.json",
+    })
+    return e
+
+
+def el(app, id_):
+    return app["driver"].find_element(By.ID, id_)
+
+
+def phase(app):
+    return el(app, "phase").get_attribute("data-phase")
+
+
+def test_refuses_a_port_held_by_another_hearth_then_starts_when_free():
+    work = tempfile.mkdtemp(prefix="hearth-desktop-refuse-")
+    port = free_port()
+    other_env = dict(os.environ, HEARTH_HOST=f"127.0.0.1:{port}", HEARTH_HOME=os.path.join(work, "other"),
+                     HEARTH_NUM_THREADS="1")
+    other = subprocess.Popen([HEARTH, "serve"], env=other_env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: not refused(f"http://127.0.0.1:{port}/health"), 30, 0.1, "the other server")
+        with launch_app(base_env(work, port)) as app:
+            wait_until(lambda: phase(app) == "refused", 30, 0.2, "refusal")
+            message = el(app, "message").text
+            assert f"Port {port}" in message and "another Hearth server" in message, message
+            tray = Tray(app["pid"])
+            wait_until(lambda: tray.find("Hearth: Port in use by another server"), 10, 0.2, "tray status")
+            assert tray.find("Start server")[2], "Start stays available"
+            # The other server was left alone.
+            assert alive(other.pid) and not refused(f"http://127.0.0.1:{port}/health")
+            # Once it is gone, Start works.
+            other.send_signal(signal.SIGTERM)
+            other.wait(30)
+            el(app, "toggle-server").click()
+            wait_until(lambda: phase(app) == "running", 60, 0.2, "running after the port freed")
+            quit_app(app)
+    finally:
+        if other.poll() is None:
+            other.kill()
+            other.wait()
+
+
+def test_crash_loop_stops_restarting_and_says_so():
+    work = tempfile.mkdtemp(prefix="hearth-desktop-crash-")
+    crashy = os.path.join(work, "hearth")
+    with open(crashy, "w") as f:
+        f.write("#!/bin/sh\necho 'error: the model store is unreadable' >&2\nexit 1\n")
+    os.chmod(crashy, 0o755)
+    env = base_env(work, free_port())
+    env["HEARTH_DESKTOP_BIN"] = crashy
+    with launch_app(env) as app:
+        # Back-off 1 + 2 + 4 + 8 s between the five quick crashes.
+        wait_until(lambda: phase(app) == "failed", 60, 0.3, "the breaker")
+        message = el(app, "message").text
+        assert "crashed 5 times in a row" in message, message
+        assert "the model store is unreadable" in message, message
+        tray = Tray(app["pid"])
+        assert tray.find("Hearth: Stopped after repeated crashes")
+        assert tray.find("The server exited")  # the reason, in the menu too
+        assert tray.find("Start server")[2]
+        quit_app(app)
