@@ -32,6 +32,7 @@ build: system-deps
 lint: system-deps
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	$(MAKE) lint-desktop
 
 fmt:
 	cargo fmt --all
@@ -122,7 +123,7 @@ desktop-deps: system-deps python-deps
 	fi
 	@[ -x "$(TAURI)" ] || npm ci --no-audit --no-fund
 	@[ -x "$(TAURI_DRIVER)" ] || cargo install tauri-driver --locked
-	@"$(PY)" -c 'import selenium' 2>/dev/null || "$(PY)" -m pip install -q --disable-pip-version-check -r src-tauri/tests/e2e/requirements.txt
+	@"$(PY)" -c 'import selenium, Xlib' 2>/dev/null || "$(PY)" -m pip install -q --disable-pip-version-check -r src-tauri/tests/e2e/requirements.txt
 
 desktop: desktop-deps build
 	cd src-tauri && TAURI_CONFIG='$(DESKTOP_TEST_CONFIG)' cargo build --features custom-protocol

@@ -250,3 +250,52 @@ def quit_app(app):
     except WebDriverException:
         pass
     wait_until(lambda: not alive(app["pid"]), 30, 0.1, "the app to exit")
+
+
+# ---- X11: the window as a window manager sees it ----
+
+def _x_windows_named(name):
+    from Xlib import display
+    d = display.Display()
+    found = []
+
+    def walk(w):
+        try:
+            if w.get_wm_name() == name:
+                found.append(w)
+            for c in w.query_tree().children:
+                walk(c)
+        except Exception:  # noqa: BLE001 - windows come and go
+            pass
+    walk(d.screen().root)
+    return d, found
+
+
+def window_mapped(name):
+    """Whether a top-level window titled `name` is shown."""
+    from Xlib import X
+    d, wins = _x_windows_named(name)
+    try:
+        return any(w.get_attributes().map_state == X.IsViewable for w in wins)
+    finally:
+        d.close()
+
+
+def close_window(name):
+    """Sends WM_DELETE_WINDOW, as a window manager's close button does."""
+    from Xlib import X
+    from Xlib.protocol import event
+    d, wins = _x_windows_named(name)
+    try:
+        protocols = d.intern_atom("WM_PROTOCOLS")
+        delete = d.intern_atom("WM_DELETE_WINDOW")
+        sent = 0
+        for w in wins:
+            if delete in (w.get_wm_protocols() or []):
+                ev = event.ClientMessage(window=w, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0]))
+                w.send_event(ev, event_mask=X.NoEventMask)
+                sent += 1
+        d.flush()
+        assert sent, f"no window {name!r} accepts WM_DELETE_WINDOW"
+    finally:
+        d.close()

@@ -23,7 +23,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from desktop_support import (Tray, UpdateServer, alive, descendants, exe_of, free_port,
-                             group_members, launch_app, quit_app, wait_until)
+                             group_members, launch_app, quit_app, wait_until, window_mapped, close_window)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.abspath(os.environ["HEARTH_DESKTOP_APP"])
@@ -310,11 +310,23 @@ def test_loaded_model_shows_in_tray_and_unloads(app, env):
     wait_until(lambda: not runners_of(server), 20, 0.2, "the runner to exit")
 
 
-def test_single_instance(app, env):
+def test_close_hides_to_tray_and_open_shows_again(app):
+    assert window_mapped("Hearth")
+    close_window("Hearth")
+    wait_until(lambda: not window_mapped("Hearth"), 10, 0.1, "the window to hide")
+    assert alive(app["pid"]) and phase(app) == "running"
+    Tray(app["pid"]).click("Open Hearth")
+    wait_until(lambda: window_mapped("Hearth"), 10, 0.1, "the window to show")
+
+
+def test_single_instance_shows_the_first(app, env):
+    close_window("Hearth")
+    wait_until(lambda: not window_mapped("Hearth"), 10, 0.1, "the window to hide")
     # A second launch in the same session hands over to the first and exits.
     second = subprocess.run([APP], env=env["env"], capture_output=True, timeout=30)
     assert second.returncode == 0
     assert alive(app["pid"])
+    wait_until(lambda: window_mapped("Hearth"), 10, 0.1, "the first instance's window")
 
 
 def test_update_newer_version_is_offered_and_verified(app):
