@@ -1,7 +1,8 @@
-"""The app when things go wrong, headless like test_desktop.py: a port
-already held by another server is not taken over (and the user is told
-which), and a server that crashes right after every start trips the
-crash-loop breaker instead of being restarted forever."""
+"""The app's edge states, headless like test_desktop.py: a port already
+held by another server is not taken over (and the user is told which), a
+server that crashes right after every start trips the crash-loop breaker
+instead of being restarted forever, and a server bound to all interfaces
+is flagged in the window and the tray."""
 
 import os
 import signal
@@ -88,4 +89,19 @@ def test_crash_loop_stops_restarting_and_says_so():
         assert tray.find("Hearth: Stopped after repeated crashes")
         assert tray.find("The server exited")  # the reason, in the menu too
         assert tray.find("Start server")[2]
+        quit_app(app)
+
+
+def test_a_server_exposed_to_the_network_is_flagged():
+    work = tempfile.mkdtemp(prefix="hearth-desktop-exposed-")
+    env = base_env(work, free_port())
+    env["HEARTH_DESKTOP_HOST"] = "0.0.0.0"
+    # The server refuses a non-loopback bind without an API key.
+    subprocess.run([HEARTH, "keys", "add", "remote-client"], env=env, check=True, capture_output=True,
+                   timeout=30)
+    with launch_app(env) as app:
+        wait_until(lambda: phase(app) == "running", 60, 0.2, "running")
+        assert el(app, "exposed").is_displayed()
+        assert "Reachable from other computers" in el(app, "exposed").text
+        assert Tray(app["pid"]).find("⚠ Reachable from the network")
         quit_app(app)
