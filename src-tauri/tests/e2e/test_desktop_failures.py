@@ -1,8 +1,9 @@
 """The app's edge states, headless like test_desktop.py: a port already
 held by another server is not taken over (and the user is told which), a
 server that crashes right after every start trips the crash-loop breaker
-instead of being restarted forever, and a server bound to all interfaces
-is flagged in the window and the tray."""
+instead of being restarted forever, a server bound to all interfaces
+is flagged in the window and the tray, and the login start (`--minimized`)
+shows only the tray, whose Quit stops everything."""
 
 import os
 import signal
@@ -12,7 +13,8 @@ import tempfile
 import pytest
 from selenium.webdriver.common.by import By
 
-from desktop_support import Tray, alive, free_port, launch_app, quit_app, refused, wait_until
+from desktop_support import (Tray, alive, descendants, exe_of, free_port, group_members, launch_app,
+                             quit_app, refused, wait_until, window_mapped)
 
 HEARTH = os.path.abspath(os.environ.get("HEARTH_BIN", "hearth"))
 
@@ -105,3 +107,27 @@ def test_a_server_exposed_to_the_network_is_flagged():
         assert "Reachable from other computers" in el(app, "exposed").text
         assert Tray(app["pid"]).find("⚠ Reachable from the network")
         quit_app(app)
+
+
+def test_login_start_is_tray_only_and_tray_quit_stops_everything():
+    # What the login entry runs: `hearth-desktop --minimized`.
+    work = tempfile.mkdtemp(prefix="hearth-desktop-minimized-")
+    port = free_port()
+    app = subprocess.Popen([os.environ["HEARTH_DESKTOP_APP"], "--minimized"], env=base_env(work, port),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: not refused(f"http://127.0.0.1:{port}/health"), 60, 0.2, "the server")
+        tray = Tray(app.pid)
+        wait_until(lambda: tray.find("Hearth: Running"), 20, 0.2, "tray: running")
+        assert not window_mapped("Hearth"), "no window when started at login"
+        server = [p for p in descendants(app.pid) if exe_of(p) == os.path.realpath(HEARTH)]
+        assert server
+        tray.click("Quit Hearth")
+        assert app.wait(30) == 0
+        for pid in server:
+            assert not group_members(pid)
+        assert refused(f"http://127.0.0.1:{port}/health")
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
