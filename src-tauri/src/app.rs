@@ -159,7 +159,7 @@ fn setup(app: &AppHandle) -> Result<()> {
 }
 
 fn poisoned<T>(_: T) -> DesktopError {
-    DesktopError::Update("internal lock poisoned".into())
+    DesktopError::Poisoned
 }
 
 fn tray_model(app: &AppHandle) -> TrayModel {

@@ -176,7 +176,10 @@ pub async fn update_check(app: AppHandle) -> Result<UpdateState> {
 pub async fn update_install(app: AppHandle) -> Result<()> {
     let d = app.state::<Desktop>();
     d.supervisor.stop().await;
-    d.updates.install(&app).await
+    let result = d.updates.install(&app).await;
+    // Only reached when the install failed (success restarts the app).
+    d.supervisor.start();
+    result
 }
 
 /// Quit from the window: same as the tray's Quit.

@@ -23,6 +23,8 @@ pub enum DesktopError {
     Update(String),
     #[error("autostart: {0}")]
     Autostart(String),
+    #[error("internal state lock poisoned")]
+    Poisoned,
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
