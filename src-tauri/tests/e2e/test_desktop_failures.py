@@ -8,7 +8,6 @@ shows only the tray, whose Quit stops everything."""
 import os
 import signal
 import subprocess
-import tempfile
 
 import pytest
 from selenium.webdriver.common.by import By
@@ -43,8 +42,8 @@ def phase(app):
     return el(app, "phase").get_attribute("data-phase")
 
 
-def test_refuses_a_port_held_by_another_hearth_then_starts_when_free():
-    work = tempfile.mkdtemp(prefix="hearth-desktop-refuse-")
+def test_refuses_a_port_held_by_another_hearth_then_starts_when_free(tmp_path):
+    work = str(tmp_path)
     port = free_port()
     other_env = dict(os.environ, HEARTH_HOST=f"127.0.0.1:{port}", HEARTH_HOME=os.path.join(work, "other"),
                      HEARTH_NUM_THREADS="1")
@@ -73,8 +72,8 @@ def test_refuses_a_port_held_by_another_hearth_then_starts_when_free():
             other.wait()
 
 
-def test_crash_loop_stops_restarting_and_says_so():
-    work = tempfile.mkdtemp(prefix="hearth-desktop-crash-")
+def test_crash_loop_stops_restarting_and_says_so(tmp_path):
+    work = str(tmp_path)
     crashy = os.path.join(work, "hearth")
     with open(crashy, "w") as f:
         f.write("#!/bin/sh\necho 'error: the model store is unreadable' >&2\nexit 1\n")
@@ -94,8 +93,8 @@ def test_crash_loop_stops_restarting_and_says_so():
         quit_app(app)
 
 
-def test_a_server_exposed_to_the_network_is_flagged():
-    work = tempfile.mkdtemp(prefix="hearth-desktop-exposed-")
+def test_a_server_exposed_to_the_network_is_flagged(tmp_path):
+    work = str(tmp_path)
     env = base_env(work, free_port())
     env["HEARTH_DESKTOP_HOST"] = "0.0.0.0"
     # The server refuses a non-loopback bind without an API key.
@@ -109,9 +108,9 @@ def test_a_server_exposed_to_the_network_is_flagged():
         quit_app(app)
 
 
-def test_login_start_is_tray_only_and_tray_quit_stops_everything():
+def test_login_start_is_tray_only_and_tray_quit_stops_everything(tmp_path):
     # What the login entry runs: `hearth-desktop --minimized`.
-    work = tempfile.mkdtemp(prefix="hearth-desktop-minimized-")
+    work = str(tmp_path)
     port = free_port()
     app = subprocess.Popen([os.environ["HEARTH_DESKTOP_APP"], "--minimized"], env=base_env(work, port),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
