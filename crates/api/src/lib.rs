@@ -21,6 +21,7 @@ pub mod duration;
 pub mod env;
 mod error;
 pub mod gostr;
+pub mod hearth;
 pub mod host;
 pub mod openai;
 pub mod options;

@@ -18,6 +18,7 @@ mod client;
 mod download;
 mod error;
 mod hf;
+mod inspect;
 mod manifest;
 mod progress;
 mod pull;
@@ -28,6 +29,7 @@ mod upload;
 mod tests;
 
 pub use error::{RegistryError, Result};
+pub use inspect::{manifest_size, RemoteSize};
 pub use progress::{Progress, Verb};
 pub use pull::pull;
 pub use push::push;

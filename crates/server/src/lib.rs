@@ -19,6 +19,7 @@ mod connections;
 mod error;
 pub mod fleet;
 mod generation;
+mod hearth;
 mod ids;
 pub mod lifecycle;
 mod logprobs;
@@ -37,6 +38,7 @@ mod stream;
 mod templates;
 mod time;
 mod tool_choice;
+mod ui;
 mod vectors;
 
 use std::future::Future;
@@ -166,6 +168,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::disable()),
         )
         .merge(ops::routes())
+        .merge(hearth::routes())
+        .merge(ui::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(body::MAX_JSON_BODY));

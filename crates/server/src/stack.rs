@@ -1,6 +1,7 @@
 //! The middleware around the routes, in the order that matters.
 //!
-//! Outermost first: `X-Served-By`; request id and tracing span; metrics (so rejected
+//! Outermost first: `X-Served-By`; request id and tracing span; the recent
+//! request log (`/hearth/requests`); metrics (so rejected
 //! requests are counted too); the request-body idle timeout (outside every
 //! reader of the body, so its 408 replaces whatever they answered); the
 //! `Host` check; CORS; the drain gate; and,
@@ -11,7 +12,7 @@
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
-use crate::{fleet, lifecycle, metrics, request_id, security, AppState};
+use crate::{fleet, hearth, lifecycle, metrics, request_id, security, AppState};
 
 /// Wraps `router`, whose routes must all be added already.
 pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
@@ -28,6 +29,7 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             security::body_timeout::limit,
         ))
         .layer(from_fn(metrics::record))
+        .layer(from_fn(hearth::requests::record))
         .layer(from_fn(request_id::trace))
         .layer(from_fn_with_state(state.instance.clone(), fleet::served_by))
 }

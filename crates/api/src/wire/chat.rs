@@ -90,7 +90,7 @@ impl ChatRequest {
 }
 
 /// One chunk of a `/api/chat` response.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ChatResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub model: String,
@@ -137,7 +137,7 @@ pub struct ChatResponse {
 
 /// A chat message. `role` and `content` are always serialized (`content`
 /// even when empty); the rest only when set. Roles are lower-cased on decode.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Message {
     /// `system`, `user`, `assistant` or `tool` (others pass through).
     #[serde(default, deserialize_with = "lowercase")]
@@ -204,7 +204,7 @@ impl Message {
 }
 
 /// A tool call made by the model.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ToolCall {
     /// `call_` plus 8 lowercase alphanumerics; omitted when empty.
     #[serde(
@@ -218,7 +218,7 @@ pub struct ToolCall {
 }
 
 /// The function part of a [`ToolCall`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ToolCallFunction {
     /// Position of the call in the response; always serialized.
     #[serde(default, deserialize_with = "nullable")]

@@ -189,7 +189,7 @@ impl License {
 }
 
 /// One line of pull/push/create progress.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProgressResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub status: String,

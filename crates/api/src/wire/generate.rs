@@ -188,7 +188,7 @@ pub struct GenerateResponse {
 }
 
 /// `_debug_info` of a `_debug_render_only` response.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct DebugInfo {
     #[serde(default, deserialize_with = "nullable")]
     pub rendered_template: String,
@@ -201,7 +201,7 @@ pub struct DebugInfo {
 }
 
 /// A candidate token and its log probability.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct TokenLogprob {
     #[serde(default, deserialize_with = "nullable")]
     pub token: String,
@@ -218,7 +218,7 @@ pub struct TokenLogprob {
 
 /// Log probability of one generated token, with the top alternatives when
 /// `top_logprobs > 0` was requested.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Logprob {
     #[serde(default, deserialize_with = "nullable")]
     pub token: String,

@@ -6,7 +6,7 @@ use super::serde_util::{is_zero, nullable};
 
 /// Ollama's `api.Metrics`. Durations are integer nanoseconds. Every field
 /// is omitted when zero, so non-final stream chunks carry none of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Metrics {
     /// Handler start to done.
     #[serde(

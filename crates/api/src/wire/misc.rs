@@ -5,14 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::serde_util::nullable;
 
 /// `GET /api/version` response.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct VersionResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub version: String,
 }
 
 /// The body of every native error: `{"error": "<message>"}`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ErrorResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub error: String,

@@ -9,7 +9,7 @@ use super::serde_util::{is_zero, nullable};
 
 /// `details` of a model. The six classic keys are always present (as in
 /// Ollama); the two lengths are omitted when unknown.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ModelDetails {
     /// The `FROM` source of the model layer (`""` in `/api/ps`).
     #[serde(default, deserialize_with = "nullable")]
@@ -42,14 +42,14 @@ pub struct ModelDetails {
 }
 
 /// `GET /api/tags` response; `models` is `[]`, never `null`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ListResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub models: Vec<ListModel>,
 }
 
 /// One local model in [`ListResponse`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ListModel {
     /// Shortest display name, e.g. `llama3.2:latest`.
     #[serde(default, deserialize_with = "nullable")]
@@ -89,14 +89,14 @@ pub struct ListModel {
 }
 
 /// `GET /api/ps` response; `models` is `[]`, never `null`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProcessResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub models: Vec<ProcessModel>,
 }
 
 /// One loaded model in [`ProcessResponse`].
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ProcessModel {
     #[serde(default, deserialize_with = "nullable")]
     pub name: String,
@@ -160,7 +160,7 @@ impl ShowRequest {
 /// `POST /api/show` response. Everything but `details`, `model_info` and
 /// `modified_at` is omitted when empty; `model_info` is always present
 /// (`{}` when unknown) because ollama-python fails without it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct ShowResponse {
     #[serde(
         default,
@@ -259,7 +259,7 @@ pub struct ShowResponse {
 }
 
 /// A tensor listed by `/api/show`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Tensor {
     #[serde(default, deserialize_with = "nullable")]
     pub name: String,

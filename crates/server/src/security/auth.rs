@@ -22,8 +22,10 @@ use axum::response::Response;
 use super::keys::{KeyFile, Scope};
 use crate::error::ApiError;
 
-/// Routes anyone may call, even when keys are configured.
-pub const PUBLIC_ROUTES: &[&str] = &["/", "/health", "/ready"];
+/// Routes anyone may call, even when keys are configured. The web UI's
+/// files are public: the page asks for a key and sends it with its API
+/// calls, which are checked like any others.
+pub const PUBLIC_ROUTES: &[&str] = &["/", "/health", "/ready", "/ui", "/ui/", "/ui/{*path}"];
 
 /// Routes that change the store and so need an `admin` key.
 const ADMIN_ROUTES: &[&str] = &[
@@ -148,7 +150,8 @@ pub async fn check(State(store): State<Arc<KeyStore>>, mut req: Request, next: N
 
 /// The scope a route needs.
 pub fn required_scope(route: &str) -> Scope {
-    if ADMIN_ROUTES.contains(&route) {
+    // Hearth's own endpoints (settings, keys, hardware) are all admin.
+    if ADMIN_ROUTES.contains(&route) || route.starts_with("/hearth/") {
         Scope::Admin
     } else {
         Scope::Inference
@@ -187,6 +190,8 @@ mod tests {
         assert_eq!(required_scope("/api/blobs/{digest}"), Scope::Admin);
         assert_eq!(required_scope("/api/chat"), Scope::Inference);
         assert_eq!(required_scope("/metrics"), Scope::Inference);
+        assert_eq!(required_scope("/hearth/keys"), Scope::Admin);
+        assert_eq!(required_scope("/hearth/keys/{name}"), Scope::Admin);
     }
 
     #[test]

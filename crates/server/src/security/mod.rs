@@ -169,7 +169,7 @@ pub fn edge_layers(router: Router<AppState>, s: &Settings) -> Router<AppState> {
 }
 
 /// Loopback addresses and `localhost`; an empty host means all interfaces.
-fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
