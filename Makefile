@@ -13,9 +13,9 @@ VENV    := $(ROOT)/.venv
 PY      := $(VENV)/bin/python
 HEARTH  := $(ROOT)/target/debug/hearth
 CACHE   ?= $(HOME)/.cache/hearth
-APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl docker-registry haproxy systemd
+APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl docker-registry haproxy systemd chromium
 
-.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps
+.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps ui screenshots
 
 run: build
 	@scripts/run.sh "$(HEARTH)" "$$(scripts/fetch-test-model.sh | tail -n 1)"
@@ -24,10 +24,30 @@ test: build python-deps test-model
 	cargo test --workspace
 	HEARTH_BIN="$(HEARTH)" "$(PY)" -m pytest -q tests/python
 	cd tests/js && npm ci --no-audit --no-fund && HEARTH_BIN="$(HEARTH)" HEARTH_PYTHON="$(PY)" node --test --test-reporter=spec
+	cd ui && npm test
+	cd ui && HEARTH_BIN="$(HEARTH)" HEARTH_PYTHON="$(PY)" npm run e2e
 	$(MAKE) test-desktop
 
-build: system-deps
+# The web UI is built first so the binary embeds it (crates/server/build.rs
+# reads ui/dist; a plain `cargo build` without it serves a "build the UI"
+# page at /ui/ instead).
+build: system-deps ui
 	cargo build --bin hearth
+
+# ui/dist from the sources, with npm packages from the registry (npm ci,
+# only when package-lock.json changed).
+UI_SOURCES := $(shell find ui/src ui/public -type f 2>/dev/null) ui/index.html ui/vite.config.ts
+ui: ui/dist/index.html
+ui/node_modules/.installed: ui/package-lock.json | system-deps
+	cd ui && npm ci --no-audit --no-fund
+	touch "$@"
+ui/dist/index.html: $(UI_SOURCES) ui/node_modules/.installed
+	cd ui && npm run build
+
+# Screenshots of every page, light and dark, into docs/screenshots/ (not
+# part of `make test`): a real server with the cached Gemma 3 270M.
+screenshots: build python-deps test-model
+	cd ui && HEARTH_BIN="$(HEARTH)" HEARTH_PYTHON="$(PY)" GEMMA_GGUF="$$(PYTHON=python3 ../scripts/fetch-test-model.sh | tail -n 1)" npm run screenshots
 
 lint: system-deps
 	cargo fmt --all -- --check

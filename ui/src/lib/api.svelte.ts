@@ -89,7 +89,7 @@ export const api = {
   version: () => json<VersionResponse>('GET', '/api/version'),
   tags: () => json<ListResponse>('GET', '/api/tags'),
   ps: () => json<ProcessResponse>('GET', '/api/ps'),
-  show: (model: string) => json<ShowResponse>('POST', '/api/show', { model, verbose: true }),
+  show: (model: string, verbose = true) => json<ShowResponse>('POST', '/api/show', { model, verbose }),
   copy: (source: string, destination: string) => request('POST', '/api/copy', { source, destination }),
   remove: (model: string) => request('DELETE', '/api/delete', { model }),
   unload: (model: string) => json<unknown>('POST', '/api/generate', { model, keep_alive: 0 }),

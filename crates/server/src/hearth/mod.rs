@@ -17,6 +17,7 @@ use crate::AppState;
 
 /// The `/hearth/*` routes, to merge into the API router.
 pub fn routes() -> Router<AppState> {
+    system::mark_start();
     Router::new()
         .route("/hearth/system", get(system::system))
         .route("/hearth/fit", get(fit::fit))

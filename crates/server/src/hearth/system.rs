@@ -17,10 +17,16 @@ use sysinfo::{CpuRefreshKind, Disks, MemoryRefreshKind, RefreshKind, System};
 use crate::error::ApiError;
 use crate::AppState;
 
+/// When the server's routes were built: its start, for `uptime_s`.
+pub(super) fn mark_start() {
+    let _ = STARTED.set(Instant::now());
+}
+
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
 struct Sampler {
     /// `None` where sysinfo cannot read this platform's figures.
     system: Option<System>,
-    started: Instant,
 }
 
 fn sampler() -> &'static Mutex<Sampler> {
@@ -32,10 +38,7 @@ fn sampler() -> &'static Mutex<Sampler> {
                 .with_memory(MemoryRefreshKind::everything()),
         )
         .ok();
-        Mutex::new(Sampler {
-            system,
-            started: Instant::now(),
-        })
+        Mutex::new(Sampler { system })
     })
 }
 
@@ -51,7 +54,7 @@ pub async fn system(State(state): State<AppState>) -> Result<Json<SystemInfo>, A
 pub fn sample(models: &Path) -> SystemInfo {
     let mut info = {
         let mut guard = sampler().lock().expect("sampler lock");
-        let uptime_s = guard.started.elapsed().as_secs();
+        let uptime_s = STARTED.get_or_init(Instant::now).elapsed().as_secs();
         let Some(system) = guard.system.as_mut() else {
             return SystemInfo {
                 uptime_s,
