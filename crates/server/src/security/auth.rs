@@ -2,7 +2,8 @@
 //!
 //! With no key configured the API is open, as Ollama's is. Once a key
 //! exists, every route except the public ones (`/`, `/health`, `/ready`,
-//! and `/metrics` with `HEARTH_PUBLIC_METRICS`) needs one, from `Authorization: Bearer <key>` or `x-api-key: <key>`
+//! the web UI's files under `/ui/`, and `/metrics` with
+//! `HEARTH_PUBLIC_METRICS`) needs one, from `Authorization: Bearer <key>` or `x-api-key: <key>`
 //! (Anthropic clients). Model management (create, copy, delete, pull, push,
 //! blobs) needs an `admin` key. Keys never travel in query strings.
 //!
