@@ -141,10 +141,13 @@ export class Stack {
     }
   }
 
+  /** A call to the server, with `this.key` when one is set. */
   async api(method, path, body) {
+    const headers = body ? { 'content-type': 'application/json' } : {}
+    if (this.key) headers.authorization = `Bearer ${this.key}`
     const r = await fetch(this.url + path, {
       method,
-      headers: body ? { 'content-type': 'application/json' } : {},
+      headers,
       body: body ? JSON.stringify(body) : undefined,
     })
     if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`)

@@ -21,11 +21,8 @@ try {
   await stack.api('POST', '/api/copy', { source: 'gemma3:270m', destination: 'gemma3:270m-tutor' })
   // Two keys, so the Server page shows the list; the browser uses the admin one.
   const admin = await (await stack.api('POST', '/hearth/keys', { name: 'desktop', scope: 'admin' })).json()
-  await fetch(`${stack.url}/hearth/keys`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${admin.key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'vscode-continue', scope: 'inference' }),
-  })
+  stack.key = admin.key
+  await stack.api('POST', '/hearth/keys', { name: 'vscode-continue', scope: 'inference' })
   const context = await stack.browser({ viewport: { width: 1280, height: 860 } })
   await context.addInitScript((k) => sessionStorage.setItem('hearth.apiKey', k), admin.key)
   const page = await context.newPage()
@@ -55,7 +52,7 @@ try {
     await page.getByTestId('details').waitFor()
     await page.getByText('Template').first().waitFor()
     await shot(`models-${theme}`)
-    await stack.api('DELETE', '/api/delete', { model: remote }).catch(() => {})
+    await stack.api('DELETE', '/api/delete', { model: remote })
     await page.getByRole('button', { name: `Dismiss ${remote}` }).click()
 
     await nav('Running')
