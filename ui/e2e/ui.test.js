@@ -1,10 +1,11 @@
 // The web UI end to end, in Debian's Chromium against a real `hearth serve`
 // and a real registry: pull a model and watch the progress reach 100 %, see
 // it listed and open its details, chat with it and see the text stream in,
-// see it under Running and unload it, create and revoke an API key, delete
-// the model. Every step saves a screenshot (ui/test-results/) and runs
-// axe-core (no serious or critical violations); the page must never trip
-// its Content-Security-Policy.
+// see it under Running and unload it, create and revoke an API key (and be
+// asked for one), save settings, copy and delete the model, import a GGUF,
+// and a narrow window. Every step saves a screenshot (ui/test-results/)
+// and runs axe-core (no serious or critical violations); the page must
+// never trip its Content-Security-Policy.
 //
 // Run: `make test`, or `npm run e2e` in ui/ after `make build`.
 
@@ -115,8 +116,8 @@ test('the model is listed with its facts, and its details open', async () => {
 
 test('chat with it and see the answer stream in', async () => {
   await page.getByRole('link', { name: `Chat with ${model}` }).click()
-  await page.getByLabel('Model').waitFor()
-  assert.equal(await page.getByLabel('Model').inputValue(), model)
+  // The model list loads after the page; the link's model is then picked.
+  await page.waitForFunction((m) => document.querySelector('select[aria-label="Model"]')?.value === m, model)
   await page.getByRole('button', { name: 'Options' }).click()
   await page.getByLabel('Maximum tokens').fill('96')
   await page.getByLabel('Temperature').fill('0')
@@ -212,6 +213,18 @@ test('settings are saved for the next start, and LAN needs a key', async () => {
   await check('08-server-settings')
 })
 
+test('copy the model under a new name', async () => {
+  await go('Models')
+  await page.getByRole('button', { name: `Copy ${model}` }).click()
+  const dialog = page.getByRole('dialog', { name: `Copy ${model}` })
+  await dialog.getByLabel('New name').fill('tiny-copy')
+  await dialog.getByRole('button', { name: 'Copy' }).click()
+  await page.getByRole('button', { name: 'Details of tiny-copy:latest' }).waitFor()
+  await page.getByRole('button', { name: 'Delete tiny-copy:latest' }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+  await page.getByRole('button', { name: 'Details of tiny-copy:latest' }).waitFor({ state: 'detached' })
+})
+
 test('delete the model, with confirmation', async () => {
   await go('Models')
   await page.getByRole('button', { name: `Delete ${model}` }).click()
@@ -220,6 +233,21 @@ test('delete the model, with confirmation', async () => {
   const tags = await (await fetch(`${stack.url}/api/tags`)).json()
   assert.deepEqual(tags.models, [])
   await check('09-models-deleted')
+})
+
+test('import a local GGUF file', async () => {
+  const file = await stack.makeTinyGguf('import-me.gguf', '--seed', '7')
+  await page.getByLabel('GGUF file to import').setInputFiles(file)
+  assert.equal(await page.getByLabel('Name of the imported model').inputValue(), 'import-me')
+  await page.getByRole('button', { name: 'Import', exact: true }).click()
+  await page.getByText('Imported import-me').waitFor({ timeout: 60_000 })
+  await page.getByRole('button', { name: 'Details of import-me:latest' }).waitFor()
+  const tags = await (await fetch(`${stack.url}/api/tags`)).json()
+  assert.deepEqual(
+    tags.models.map((m) => m.name),
+    ['import-me:latest'],
+  )
+  await check('10-imported')
 })
 
 test('a narrow window still shows every page', async () => {
@@ -238,5 +266,5 @@ test('a narrow window still shows every page', async () => {
     })
     assert.ok(overflow.over <= 1, `${name} scrolls sideways by ${overflow.over}px at 390px: ${overflow.wide}`)
   }
-  await check('10-narrow')
+  await check('11-narrow')
 })
