@@ -213,6 +213,8 @@ pub fn typescript() -> String {
         CreatedKey::decl(&cfg),
         RequestLogEntry::decl(&cfg),
         RequestLog::decl(&cfg),
+        // What `serde_json::Value` fields (`model_info`, arguments) refer to.
+        serde_json::Value::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from the Rust `hearth-api` crate (crates/api/src/hearth.rs,\n\

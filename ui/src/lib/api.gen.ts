@@ -326,3 +326,5 @@ path: string, status: number,
 duration_ms: number, request_id: string, };
 
 export type RequestLog = { requests: Array<RequestLogEntry>, };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;

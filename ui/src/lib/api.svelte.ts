@@ -81,7 +81,7 @@ async function* stream<T>(path: string, body: unknown, signal: AbortSignal): Asy
   if (!res.body) return
   for await (const line of readNdjson<T & { error?: string }>(res.body)) {
     if (line.error) throw new ApiError(500, line.error)
-    yield line
+    yield line as T
   }
 }
 
