@@ -112,8 +112,10 @@ describe('chart series', () => {
     for (let i = 0; i < 5; i++) s = pushBounded(s, i, 3)
     expect(s).toEqual([2, 3, 4])
   })
-  it('draws right-aligned points', () => {
-    expect(polyline([0, 100], 100, 100, 50, 3)).toBe('50.0,50.0 100.0,0.0')
+  it('spreads the points over the width', () => {
+    expect(polyline([0, 100], 100, 100, 50, 3)).toBe('0.0,50.0 100.0,0.0')
+    expect(polyline([0, 50, 100], 100, 100, 50, 3)).toBe('0.0,50.0 50.0,25.0 100.0,0.0')
+    expect(polyline([20], 100, 100, 50, 3)).toBe('100.0,40.0')
     expect(polyline([], 100, 100, 50, 3)).toBe('')
   })
 })
