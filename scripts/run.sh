@@ -46,7 +46,8 @@ case "$host" in
 esac
 cat <<MSG
 
-Hearth is listening on $url (Ctrl-C stops it). Models:
+Hearth is listening on $url (Ctrl-C stops it); web UI: $url/ui/
+Models:
 $("$bin" list)
 
 Try:
