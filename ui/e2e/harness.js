@@ -155,12 +155,12 @@ export class Stack {
   }
 
   /** Creates `name` from a GGUF file on disk, as `hearth create` does. */
-  async createFromFile(name, path) {
+  async createFromFile(name, path, extra = {}) {
     const data = readFileSync(path)
     const digest = 'sha256:' + createHash('sha256').update(data).digest('hex')
     const up = await fetch(`${this.url}/api/blobs/${digest}`, { method: 'POST', body: data })
     if (!up.ok) throw new Error(`upload: ${up.status} ${await up.text()}`)
-    await this.api('POST', '/api/create', { model: name, files: { 'model.gguf': digest }, stream: false })
+    await this.api('POST', '/api/create', { model: name, files: { 'model.gguf': digest }, stream: false, ...extra })
   }
 
   async makeTinyGguf(file, ...args) {

@@ -17,7 +17,8 @@ try {
   await stack.startRegistry()
   await stack.startHearth({ HEARTH_NUM_THREADS: '2' })
   const remote = await stack.seedRegistry()
-  await stack.createFromFile('gemma3:270m', gemma)
+  // As `make run` creates it: a base model, so discourage loops.
+  await stack.createFromFile('gemma3:270m', gemma, { parameters: { repeat_penalty: 1.1, num_predict: 256 } })
   await stack.api('POST', '/api/copy', { source: 'gemma3:270m', destination: 'gemma3:270m-tutor' })
   // Two keys, so the Server page shows the list; the browser uses the admin one.
   const admin = await (await stack.api('POST', '/hearth/keys', { name: 'desktop', scope: 'admin' })).json()
