@@ -11,6 +11,7 @@
 import { execFile, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
@@ -110,6 +111,45 @@ export class Stack {
     await waitFor(`http://${this.registry}/v2/`, 'docker-registry', proc, logPath)
   }
 
+  /**
+   * A slow path to the registry: an HTTP proxy on a free port that passes
+   * everything through but sends blob bodies at `bytesPerSecond`, so a
+   * pull lasts long enough to be cancelled. Returns "127.0.0.1:PORT";
+   * `this.blobBytes` counts the blob bytes it has sent.
+   */
+  async startSlowRegistry(bytesPerSecond) {
+    this.blobBytes = 0
+    const [rhost, rport] = this.registry.split(':')
+    const server = http.createServer((req, res) => {
+      const up = http.request(
+        { host: rhost, port: rport, method: req.method, path: req.url, headers: { ...req.headers, host: this.registry } },
+        async (upRes) => {
+          res.writeHead(upRes.statusCode, upRes.headers)
+          const slow = req.url.includes('/blobs/') && req.method === 'GET'
+          for await (const chunk of upRes) {
+            if (!slow) {
+              res.write(chunk)
+              continue
+            }
+            for (let i = 0; i < chunk.length; i += 16384) {
+              const piece = chunk.subarray(i, i + 16384)
+              if (res.destroyed) return
+              res.write(piece)
+              this.blobBytes += piece.length
+              await sleep((piece.length / bytesPerSecond) * 1000)
+            }
+          }
+          res.end()
+        },
+      )
+      up.on('error', () => res.destroy())
+      req.pipe(up)
+    })
+    await new Promise((ok) => server.listen(0, '127.0.0.1', ok))
+    this.slowServer = server
+    return `127.0.0.1:${server.address().port}`
+  }
+
   /** `hearth serve` on a free port; sets this.url. */
   async startHearth(extraEnv = {}) {
     const port = await freePort()
@@ -172,13 +212,14 @@ export class Stack {
   }
 
   /**
-   * Puts a tiny model into the registry as `<registry>/test/tiny:latest`
+   * Puts a tiny model into the registry as `<registry>/<repo>:latest`
    * by pushing it from this server, then removes it locally, so the UI
    * pulls it for real.
    */
-  async seedRegistry() {
-    const gguf = await this.makeTinyGguf('tiny.gguf')
-    const remote = `${this.registry}/test/tiny:latest`
+  async seedRegistry(repo = 'test/tiny', ...ggufArgs) {
+    const file = `${repo.replace('/', '-')}.gguf`
+    const gguf = await this.makeTinyGguf(file, ...ggufArgs)
+    const remote = `${this.registry}/${repo}:latest`
     await this.createFromFile('seed', gguf)
     await this.api('POST', '/api/copy', { source: 'seed', destination: remote })
     await this.api('POST', '/api/push', { model: remote, insecure: true, stream: false })
@@ -210,6 +251,8 @@ export class Stack {
 
   async stop() {
     await this.context?.close().catch(() => {})
+    this.slowServer?.closeAllConnections()
+    this.slowServer?.close()
     for (const p of this.procs.reverse()) await p.stopGroup()
     this.procs = []
   }

@@ -1,5 +1,6 @@
 // The web UI end to end, in Debian's Chromium against a real `hearth serve`
-// and a real registry: pull a model and watch the progress reach 100 %, see
+// and a real registry: pull a model and watch the progress reach 100 %
+// (and cancel and resume another pull through a slow proxy), see
 // it listed and open its details, chat with it and see the text stream in,
 // see it under Running and unload it, create and revoke an API key (and be
 // asked for one), save settings, copy and delete the model, import a GGUF,
@@ -28,6 +29,8 @@ before(async () => {
   await stack.startRegistry()
   await stack.startHearth()
   model = await stack.seedRegistry()
+  // Other weights (no blob in common with `model`), pulled slowly later.
+  await stack.seedRegistry('test/slow', '--seed', '5')
   const context = await stack.browser()
   page = await context.newPage()
   page.on('console', (m) => {
@@ -98,6 +101,41 @@ test('pull a model from the registry and watch it reach 100%', async () => {
   assert.equal(await page.getByTestId('pull-percent').textContent(), '100%')
   await page.getByRole('button', { name: `Details of ${model}` }).waitFor()
   await check('02-models-pulled')
+})
+
+test('cancel a pull half way, then resume it where it stopped', async () => {
+  // Through a proxy that sends blob bytes at 400 kB/s (the weights are
+  // 1.9 MB), so there is time to cancel.
+  const slow = await stack.startSlowRegistry(400_000)
+  const name = `${slow}/test/slow:latest`
+  await page.getByLabel('Model name to pull').fill(name)
+  await page.getByRole('button', { name: 'Pull', exact: true }).click()
+  const value = () =>
+    page.evaluate((n) => Number(document.querySelector(`[aria-label="Pull progress of ${n}"]`)?.getAttribute('aria-valuenow') ?? -1), name)
+  await page.waitForFunction(
+    (n) => Number(document.querySelector(`[aria-label="Pull progress of ${n}"]`)?.getAttribute('aria-valuenow')) >= 20,
+    name,
+    { timeout: 30_000 },
+  )
+  await page.getByRole('button', { name: `Cancel pull of ${name}` }).click()
+  await page.getByRole('button', { name: `Resume pull of ${name}` }).waitFor()
+  const stoppedAt = await value()
+  assert.ok(stoppedAt >= 20 && stoppedAt < 100, `cancelled at ${stoppedAt}%`)
+  const sentBefore = stack.blobBytes
+  await page.getByRole('button', { name: `Resume pull of ${name}` }).click()
+  await page.waitForFunction(
+    (n) => document.querySelector(`[aria-label="Pull progress of ${n}"]`)?.getAttribute('aria-valuenow') === '100',
+    name,
+    { timeout: 60_000 },
+  )
+  // Resumed, not restarted: the second run sent less than the whole blob again.
+  const resent = stack.blobBytes - sentBefore
+  assert.ok(resent < 1_869_696, `the resumed pull downloaded ${resent} bytes again`)
+  await page.getByRole('button', { name: `Delete ${name}` }).click()
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click()
+  await page.getByRole('button', { name: `Details of ${name}` }).waitFor({ state: 'detached' })
+  await page.getByRole('button', { name: `Dismiss ${name}` }).click()
+  await check('02b-pull-resumed')
 })
 
 test('the model is listed with its facts, and its details open', async () => {
