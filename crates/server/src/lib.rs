@@ -38,6 +38,7 @@ mod templates;
 mod time;
 mod tool_choice;
 mod vectors;
+mod vision;
 
 use std::future::Future;
 use std::sync::Arc;
