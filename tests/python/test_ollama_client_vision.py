@@ -55,8 +55,9 @@ def vision_model(client: ollama.Client, tiny_gguf: Path, tmp_path_factory: pytes
 
 def test_show_says_vision(client: ollama.Client, vision_model: str) -> None:
     shown = client.show(vision_model)
+    # The client's ShowResponse has no projector_info field (tests/vision.rs checks it).
     assert "vision" in (shown.capabilities or [])
-    assert shown.projector_info and shown.projector_info["general.architecture"] == "clip"
+    assert "completion" in (shown.capabilities or [])
 
 
 def test_generate_and_chat_take_image_paths(client: ollama.Client, vision_model: str, tmp_path: Path) -> None:
@@ -87,3 +88,10 @@ def test_text_model_refuses_images(client: ollama.Client, tiny_model: str, tmp_p
         client.generate(model=tiny_model, prompt="x", images=[_png(tmp_path / "p.png", 8, 8, 0)])
     assert e.value.status_code == 400
     assert "does not support vision" in e.value.error
+
+
+def test_mmproj_script_is_deterministic(tmp_path: Path) -> None:
+    outs = [tmp_path / "a.gguf", tmp_path / "b.gguf"]
+    for out in outs:
+        subprocess.run([sys.executable, str(MAKE_TINY_MMPROJ), str(out), "--seed", "3"], check=True, timeout=120)
+    assert outs[0].read_bytes() == outs[1].read_bytes()

@@ -114,6 +114,46 @@ async fn show_reports_vision_and_the_projector() {
         "{body}"
     );
     assert!(body.get("projector_info").is_none(), "{body}");
+
+    // `FROM plain` + `FROM ./mmproj.gguf`: the text model gains the projector.
+    let projector = s.upload_blob(hearth_e2e::tiny_mmproj_gguf()).await;
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "plain-eyes", "from": "plain", "files": {"mmproj.gguf": projector},
+                   "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, body) = s.post("/api/show", json!({"model": "plain-eyes"})).await;
+    assert!(
+        body["capabilities"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("vision")),
+        "{body}"
+    );
+    let (status, body) = s
+        .post(
+            "/api/generate",
+            json!({"model": "plain-eyes", "prompt": "x", "stream": false, "options": options(),
+                   "images": [picture(false)]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body["prompt_eval_count"].as_u64().unwrap() > IMAGE_TOKENS,
+        "{body}"
+    );
+
+    // A projector alone is no model.
+    let (status, body) = s
+        .post(
+            "/api/create",
+            json!({"model": "only-eyes", "files": {"mmproj.gguf": projector}, "stream": false}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
 }
 
 #[tokio::test]

@@ -169,14 +169,9 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
     let weights = ggufs.and_then(|g| g.model);
     let (model_layer, config, base) = if let Some((layer, config)) = weights {
         (layer, config, None)
-    } else if from.is_none() {
-        return Err(ApiError::bad_request(
-            "no model weights among the files (only projectors)",
-        ));
-    } else {
+    } else if let Some(from) = from {
         // `from` plus projector files: the base model gains the projector
         // (`FROM base` and `FROM ./mmproj.gguf` in one Modelfile).
-        let from = from.expect("checked above");
         let base = model::find(state, &from)
             .map_err(|_| ApiError::not_found(format!("model '{from}' not found")))?;
         let mut layer = base
@@ -187,6 +182,10 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
             .ok_or_else(|| ApiError::bad_request(format!("\"{from}\" has no model weights")))?;
         layer.from = Some(base.name.display_shortest());
         (layer, base.config.clone(), Some(base))
+    } else {
+        return Err(ApiError::bad_request(
+            "no model weights among the files (only projectors)",
+        ));
     };
     let quantize = match quantize {
         Some(kind) => Some(quantize_plan(state, &model_layer, kind)?),
