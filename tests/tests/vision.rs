@@ -356,3 +356,43 @@ async fn openai_image_url_parts_reach_the_model() {
         "image URLs are not currently supported, please use base64 encoded data instead"
     );
 }
+
+#[tokio::test]
+async fn images_count_when_old_turns_are_dropped() {
+    let s = with_vision().await;
+    let ask = |num_ctx: u64, words: usize| {
+        json!({"model": "eyes", "stream": false,
+               "options": {"temperature": 0, "num_predict": 2, "num_ctx": num_ctx},
+               "messages": [
+                   {"role": "user", "content": "Look.", "images": [picture(false)]},
+                   {"role": "assistant", "content": "Yes."},
+                   {"role": "user", "content": "the fire ".repeat(words)}]})
+    };
+    // The context llama.cpp really allocates for a small num_ctx (it pads).
+    let (status, body) = s.post("/api/chat", ask(64, 1)).await;
+    assert_eq!(status, 200, "{body}");
+    let (_, ps) = s.get("/api/ps").await;
+    let n_ctx = ps["models"][0]["context_length"].as_u64().unwrap();
+    // Grow the last message until text and image together just overflow it,
+    // measured with a context large enough to hold everything.
+    let mut words = 1;
+    let all = loop {
+        let (status, full) = s.post("/api/chat", ask(512, words)).await;
+        assert_eq!(status, 200, "{full}");
+        let all = full["prompt_eval_count"].as_u64().unwrap();
+        if all > n_ctx {
+            break all;
+        }
+        words += 1;
+    };
+    assert!(
+        all <= n_ctx + 4,
+        "steps of one word are small: {all} vs {n_ctx}"
+    );
+    // The text alone fits, the image does not: the turn that carries it is
+    // dropped (with its image), and the rest runs.
+    let (status, cut) = s.post("/api/chat", ask(64, words)).await;
+    assert_eq!(status, 200, "{cut}\n{}", s.log());
+    let kept = cut["prompt_eval_count"].as_u64().unwrap();
+    assert!(kept + IMAGE_TOKENS < all, "{kept} vs {all}");
+}
