@@ -396,3 +396,29 @@ async fn images_count_when_old_turns_are_dropped() {
     let kept = cut["prompt_eval_count"].as_u64().unwrap();
     assert!(kept + IMAGE_TOKENS < all, "{kept} vs {all}");
 }
+
+#[tokio::test]
+async fn anthropic_image_blocks_reach_the_model() {
+    let s = with_vision().await;
+    let ask = |image: Option<String>| {
+        let mut content = vec![json!({"type": "text", "text": "Describe"})];
+        if let Some(data) = image {
+            content.insert(
+                0,
+                json!({"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": data}}),
+            );
+        }
+        json!({"model": "eyes", "max_tokens": 3, "temperature": 0,
+               "messages": [{"role": "user", "content": content}]})
+    };
+    let (status, text) = s.post("/v1/messages", ask(None)).await;
+    assert_eq!(status, 200, "{text}");
+    let (status, seen) = s.post("/v1/messages", ask(Some(picture(false)))).await;
+    assert_eq!(status, 200, "{seen}\n{}", s.log());
+    let tokens = |v: &Value| v["usage"]["input_tokens"].as_u64().unwrap();
+    assert_eq!(
+        tokens(&seen),
+        tokens(&text) + IMAGE_TOKENS,
+        "{seen} vs {text}"
+    );
+}
