@@ -4,6 +4,7 @@
 //! Every test gets its own server and store, so tests can run in parallel.
 //! Models run with one thread (two collapse when the CPU is shared).
 
+pub mod image;
 pub mod registry_server;
 pub mod sse;
 pub mod tools;
@@ -66,17 +67,29 @@ pub fn tiny_embed_gguf() -> &'static Path {
     PATH.get_or_init(|| make_tiny_gguf("tiny-embed.gguf", &["--embedding"]))
 }
 
+/// A tiny random-weight CLIP projector for [`tiny_gguf`] (LLaVA's `mlp`
+/// type, 16 image tokens per image) made by `scripts/make_tiny_mmproj.py`,
+/// generated once per test process.
+pub fn tiny_mmproj_gguf() -> &'static Path {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| run_script("make_tiny_mmproj.py", "tiny-mmproj.gguf", &[]))
+}
+
 fn make_tiny_gguf(file: &str, args: &[&str]) -> PathBuf {
+    run_script("make_tiny_gguf.py", file, args)
+}
+
+fn run_script(script: &str, file: &str, args: &[&str]) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("hearth-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let out = dir.join(file);
     let status = Command::new(python())
-        .arg(root().join("scripts/make_tiny_gguf.py"))
+        .arg(root().join("scripts").join(script))
         .arg(&out)
         .args(args)
         .status()
-        .expect("run make_tiny_gguf.py");
-    assert!(status.success(), "make_tiny_gguf.py failed");
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+    assert!(status.success(), "{script} failed");
     out
 }
 
@@ -313,9 +326,8 @@ impl Server {
         (status, ctype, resp.text().await.expect("body"))
     }
 
-    /// Uploads `file` as a blob and creates `name` from it, with extra
-    /// create fields merged in. Returns the create response.
-    pub async fn create_from_file(&self, name: &str, file: &Path, extra: Value) -> (u16, Value) {
+    /// Uploads `file` as a blob; returns its digest (`sha256:<hex>`).
+    pub async fn upload_blob(&self, file: &Path) -> String {
         let bytes = std::fs::read(file).expect("read model file");
         let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
         let (status, body) = self.post_raw(&format!("/api/blobs/{digest}"), bytes).await;
@@ -323,6 +335,30 @@ impl Server {
             status == 201 || status == 200,
             "blob upload: {status} {body}"
         );
+        digest
+    }
+
+    /// Creates `name` from the tiny GGUF plus the tiny projector (a vision
+    /// model, as `FROM model.gguf` + `FROM mmproj.gguf` makes one), with
+    /// one thread.
+    pub async fn create_tiny_vision(&self, name: &str) {
+        let model = self.upload_blob(tiny_gguf()).await;
+        let projector = self.upload_blob(tiny_mmproj_gguf()).await;
+        let (status, body) = self
+            .post(
+                "/api/create",
+                json!({"model": name, "stream": false,
+                       "files": {"model.gguf": model, "mmproj.gguf": projector},
+                       "parameters": {"num_thread": 1}}),
+            )
+            .await;
+        assert_eq!(status, 200, "create {name}: {body}\n{}", self.log());
+    }
+
+    /// Uploads `file` as a blob and creates `name` from it, with extra
+    /// create fields merged in. Returns the create response.
+    pub async fn create_from_file(&self, name: &str, file: &Path, extra: Value) -> (u16, Value) {
+        let digest = self.upload_blob(file).await;
         let mut req = json!({"model": name, "files": {"model.gguf": digest}, "stream": false});
         if let (Some(obj), Some(extra)) = (req.as_object_mut(), extra.as_object()) {
             obj.extend(extra.clone());

@@ -15,6 +15,7 @@ use crate::logprobs;
 use crate::output::Output;
 use crate::sampler::Sampler;
 use crate::utf8::Utf8Decoder;
+use crate::vision;
 
 pub fn run(
     m: &mut LlamaLoaded,
@@ -22,18 +23,28 @@ pub fn run(
     sink: &mut TokenSink<'_>,
 ) -> Result<Completion, EngineError> {
     let n_ctx = m.ctx.n_ctx();
-    let prompt = prompt_tokens(m, req)?;
-    let prompt = fit_to_context(prompt, n_ctx, req);
     let prompt_started = Instant::now();
-    let reused = reuse_prefix(m, &prompt);
-    prefill(m, &prompt[reused..], reused)?;
+    // Vision hook: a prompt with images is prefilled by `vision` (mtmd).
+    let (prompt, reused) = if req.images.is_empty() {
+        let prompt = prompt_tokens(m, req, &req.prompt)?;
+        let prompt = fit_to_context(prompt, n_ctx, req);
+        let reused = reuse_prefix(m, &prompt);
+        prefill(m, &prompt[reused..], reused)?;
+        (prompt, reused)
+    } else {
+        let (prompt, reused) = vision::prefill(m, req)?;
+        let last = prompt.len() - 1;
+        prefill(m, &prompt[last..], last)?;
+        (prompt, reused)
+    };
     let prompt_eval_duration_ns = elapsed_ns(prompt_started);
+    let text_prompt = vision::text_tokens(&prompt);
 
     let grammar = grammar_of(req)?;
     let mut sampler = Sampler::new(m.model, &req.sampling, n_ctx, grammar.as_deref())?;
-    sampler.accept_prompt(&prompt);
+    sampler.accept_prompt(&text_prompt);
     let budget = req.num_predict.unwrap_or(u32::MAX);
-    let mut context: Vec<i32> = prompt.iter().map(|t| t.0).collect();
+    let mut context: Vec<i32> = text_prompt.iter().map(|t| t.0).collect();
     let mut text = Utf8Decoder::default();
     let mut stops = StopMatcher::new(&req.stop);
     let mut eval_count = 0u32;
@@ -106,7 +117,13 @@ fn grammar_of(req: &GenerateRequest) -> Result<Option<String>, EngineError> {
     Ok(req.grammar.clone())
 }
 
-fn prompt_tokens(m: &LlamaLoaded, req: &GenerateRequest) -> Result<Vec<LlamaToken>, EngineError> {
+/// `req.context`, then `text` tokenized (the prompt, or the part of it
+/// before the first image).
+pub(crate) fn prompt_tokens(
+    m: &LlamaLoaded,
+    req: &GenerateRequest,
+    text: &str,
+) -> Result<Vec<LlamaToken>, EngineError> {
     let n_vocab = m.model.n_vocab();
     if let Some(bad) = req.context.iter().find(|&&t| t < 0 || t >= n_vocab) {
         return Err(EngineError::InvalidRequest(format!(
@@ -115,7 +132,7 @@ fn prompt_tokens(m: &LlamaLoaded, req: &GenerateRequest) -> Result<Vec<LlamaToke
     }
     let mut tokens: Vec<LlamaToken> = req.context.iter().map(|&t| LlamaToken(t)).collect();
     let add_special = req.add_special && tokens.is_empty();
-    tokens.extend(m.tokens_of(&req.prompt, add_special));
+    tokens.extend(m.tokens_of(text, add_special));
     if tokens.is_empty() {
         // Nothing to condition on: start from BOS so sampling has logits.
         tokens.push(m.model.vocab().bos());
@@ -151,7 +168,7 @@ fn fit_to_context(prompt: Vec<LlamaToken>, n_ctx: u32, req: &GenerateRequest) ->
 /// Drops whatever in the KV cache follows the longest common prefix with
 /// `prompt` and returns how many tokens are reused. At least one prompt
 /// token is always evaluated again so there are fresh logits to sample.
-fn reuse_prefix(m: &mut LlamaLoaded, prompt: &[LlamaToken]) -> usize {
+pub(crate) fn reuse_prefix(m: &mut LlamaLoaded, prompt: &[LlamaToken]) -> usize {
     let common = m
         .cached
         .iter()
@@ -179,7 +196,11 @@ fn reuse_prefix(m: &mut LlamaLoaded, prompt: &[LlamaToken]) -> usize {
     }
 }
 
-fn prefill(m: &mut LlamaLoaded, tokens: &[LlamaToken], start: usize) -> Result<(), EngineError> {
+pub(crate) fn prefill(
+    m: &mut LlamaLoaded,
+    tokens: &[LlamaToken],
+    start: usize,
+) -> Result<(), EngineError> {
     let n_batch = m.n_batch as usize;
     let mut batch = LlamaBatch::new(n_batch, 1);
     let mut pos = start;

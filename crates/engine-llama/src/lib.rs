@@ -17,6 +17,7 @@ pub mod quantize;
 pub mod runner;
 mod sampler;
 mod utf8;
+mod vision;
 
 pub use loaded::LlamaLoaded;
 

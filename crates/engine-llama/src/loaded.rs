@@ -11,6 +11,7 @@ use hearth_engine::{
 
 use crate::backend::backend;
 use crate::context::{self, Pooling};
+use crate::vision::Vision;
 
 /// A model with one context. The model is leaked on purpose: the context
 /// borrows it for its whole life, and a runner process holds exactly one
@@ -24,6 +25,8 @@ pub struct LlamaLoaded {
     pub(crate) n_batch: u32,
     /// Set for an embedding context: how many sequences one batch holds.
     pub(crate) embed_seqs: Option<u32>,
+    /// The projector of a multimodal model (`LoadSpec::projector_path`).
+    pub(crate) vision: Option<Vision>,
     info: ModelInfo,
 }
 
@@ -53,7 +56,12 @@ impl LlamaLoaded {
         let model: &'static LlamaModel = Box::leak(Box::new(model));
 
         let (ctx, n_batch, embed_seqs) = new_context(model, spec)?;
-        let info = model_info(model, &ctx);
+        let vision = Vision::load(model, spec, threads(spec.num_thread))?;
+        let mut info = model_info(model, &ctx);
+        if let Some(v) = &vision {
+            info.image_tokens = v.image_tokens;
+            info.total_bytes += v.bytes;
+        }
         tracing::info!(n_ctx = info.n_ctx, embedding = embed_seqs.is_some(), path = %spec.model_path.display(), "model loaded");
         Ok(Self {
             model,
@@ -61,6 +69,7 @@ impl LlamaLoaded {
             cached: Vec::new(),
             n_batch,
             embed_seqs,
+            vision,
             info,
         })
     }
@@ -182,5 +191,6 @@ fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>) -> ModelInfo {
         weights_bytes: model.size(),
         total_bytes: model.size() + kv + logits,
         vram_bytes: 0,
+        image_tokens: 0,
     }
 }

@@ -20,11 +20,13 @@ pub mod stop;
 pub mod template;
 pub mod thinking;
 pub mod tools;
+pub mod vision;
 
 pub use error::EngineError;
 pub use logprob::TokenLogprob;
 pub use request::{Completion, DoneReason, GenerateRequest, Sampling};
 pub use spec::{LoadSpec, ModelInfo};
+pub use vision::ImageData;
 
 /// A backend able to load models. One value per process.
 pub trait Engine {

@@ -68,6 +68,10 @@ pub struct GenerateRequest {
     /// most likely tokens at its position (see [`crate::logprob`]).
     #[serde(default)]
     pub logprobs: Option<u32>,
+    /// Images, one per [`crate::vision::MEDIA_MARKER`] in `prompt`, in
+    /// order. Only a model loaded with a projector can take them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<crate::ImageData>,
 }
 
 impl GenerateRequest {
@@ -84,6 +88,7 @@ impl GenerateRequest {
             json_schema: None,
             num_keep: 4,
             logprobs: None,
+            images: Vec::new(),
         }
     }
 }

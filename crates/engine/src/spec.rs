@@ -29,6 +29,10 @@ pub struct LoadSpec {
     /// Element type of the KV cache (`f16`, `q8_0`, `q4_0`); `None` = f16.
     #[serde(default)]
     pub kv_cache_type: Option<String>,
+    /// A multimodal projector GGUF (`image.projector` layer) to load next to
+    /// the model, which then takes images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub projector_path: Option<PathBuf>,
 }
 
 impl LoadSpec {
@@ -44,6 +48,7 @@ impl LoadSpec {
             embedding: false,
             flash_attention: None,
             kv_cache_type: None,
+            projector_path: None,
         }
     }
 }
@@ -63,4 +68,9 @@ pub struct ModelInfo {
     pub total_bytes: u64,
     /// Bytes of that in GPU memory.
     pub vram_bytes: u64,
+    /// With a projector: about how many context positions one image takes
+    /// (measured on a square test image at load), for prompt truncation.
+    /// 0 = the model takes no images.
+    #[serde(default)]
+    pub image_tokens: u32,
 }

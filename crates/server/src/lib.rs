@@ -40,6 +40,7 @@ mod time;
 mod tool_choice;
 mod ui;
 mod vectors;
+mod vision;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -71,7 +71,9 @@ pub async fn resolve(
     }
     let options = Options::from_map(&merged).map_err(|e| ApiError::internal(e.message))?;
     let format = templates::choose(model.template.as_deref(), &facts);
-    let spec = load_spec(state, &options, &facts, path);
+    let mut spec = load_spec(state, &options, &facts, path);
+    // A vision model's first projector is loaded with it (as in Ollama).
+    spec.projector_path = model.projector_paths.first().cloned();
     let model_ref = ModelRef {
         name: model.name.display_shortest(),
         digest: model.entry.digest.clone(),
@@ -105,6 +107,7 @@ fn load_spec(
         embedding: facts.embedding,
         flash_attention: state.config.flash_attention,
         kv_cache_type: state.config.kv_cache_type.clone(),
+        projector_path: None,
     }
 }
 

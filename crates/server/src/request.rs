@@ -49,47 +49,6 @@ impl Common {
 /// Ollama's message for a prompt that cannot fit and may not be shifted.
 pub const PROMPT_TOO_LONG: &str = "the prompt is longer than the context length currently available to the model; shorten the prompt, adjust the context length in settings, or use a model with a longer context length";
 
-/// Checks base64 images the way Go's decoder reports them, then refuses
-/// them for a model that cannot see (no projector).
-pub fn check_images<'a>(
-    images: impl IntoIterator<Item = &'a String>,
-    model: &model::Resolved,
-) -> Result<(), ApiError> {
-    let mut any = false;
-    for image in images {
-        any = true;
-        if let Some(at) = base64_error(image) {
-            return Err(ApiError::bad_request(format!(
-                "illegal base64 data at input byte {at}"
-            )));
-        }
-    }
-    if any && model.model.projector_paths.is_empty() {
-        return Err(ApiError::bad_request(format!(
-            "{} does not support vision",
-            model.model.name
-        )));
-    }
-    Ok(())
-}
-
-/// The offset Go's `base64.StdEncoding` would complain at, if any.
-fn base64_error(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let body = bytes.iter().rposition(|&b| b != b'=').map_or(0, |i| i + 1);
-    if let Some(bad) = bytes[..body]
-        .iter()
-        .position(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'))
-    {
-        return Some(bad);
-    }
-    let padding = bytes.len() - body;
-    if !bytes.len().is_multiple_of(4) || padding > 2 {
-        return Some(bytes.len() - bytes.len() % 4);
-    }
-    None
-}
-
 pub fn check_top_logprobs(top: i64) -> Result<(), ApiError> {
     match top {
         n if !(0..=20).contains(&n) => Err(ApiError::bad_request(
@@ -188,17 +147,6 @@ pub fn engine_request(
         json_schema: common.json_schema.clone(),
         num_keep: r.options.num_keep.map_or(4, |n| n.max(0) as u32),
         logprobs: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::base64_error;
-
-    #[test]
-    fn base64_errors_point_where_go_does() {
-        assert_eq!(base64_error("aGVsbG8="), None);
-        assert_eq!(base64_error("data:image/png;base64,AAAA"), Some(4));
-        assert_eq!(base64_error("aGVsbG8"), Some(4));
+        images: Vec::new(),
     }
 }

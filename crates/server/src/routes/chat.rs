@@ -20,7 +20,7 @@ use crate::body::JsonBody;
 use crate::error::ApiError;
 use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
-use crate::{logprobs, model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, vision, AppState};
 
 /// A chat request after validation and scheduling.
 pub enum Prepared {
@@ -115,7 +115,7 @@ pub async fn prepare(
     }
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     let can_think = resolved.can_think();
-    request::check_images(req.messages.iter().flat_map(|m| m.images.iter()), &resolved)?;
+    let images = vision::decode(req.messages.iter().flat_map(|m| m.images.iter()), &resolved)?;
     let common = Common::parse(
         &req.model,
         can_think,
@@ -147,6 +147,7 @@ pub async fn prepare(
         return Ok(Prepared::Done("load"));
     }
     let mut history = assemble(&resolved, &messages)?;
+    vision::tag_messages(&mut history);
     let n_ctx = lease.info().n_ctx as usize;
     let (prompt, add_special) = loop {
         let rendered = request::render_prompt(
@@ -167,7 +168,8 @@ pub async fn prepare(
             .runner()
             .tokenize(&rendered.0, rendered.1)
             .await?
-            .len();
+            .len()
+            + vision::positions(&history, lease.info().image_tokens);
         if tokens <= n_ctx {
             break rendered;
         }
@@ -186,6 +188,7 @@ pub async fn prepare(
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
     engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
+    engine_req.images = vision::surviving(&history, images);
     let thinking = common
         .think
         .then(|| ThinkingParser::new(ThinkingParser::prompt_opens(&engine_req.prompt)));

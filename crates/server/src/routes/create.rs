@@ -27,6 +27,8 @@ use crate::{model, stream, AppState};
 struct Plan {
     name: Name,
     model_layer: Layer,
+    /// Projector layers from `files`; `None` keeps the base model's.
+    projectors: Option<Vec<Layer>>,
     config: ConfigV2,
     base: Option<Model>,
     template: Option<String>,
@@ -157,12 +159,19 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
             .map_err(|e| ApiError::bad_request(e.to_string()))?;
     }
     let mut checked = Vec::new();
-    let (model_layer, config, base) = if !files.is_empty() {
-        let (layer, config) = gguf_layer(state, &files)?;
-        checked.push("parsing GGUF".to_string());
-        (layer, config, None)
+    let ggufs = if files.is_empty() {
+        None
     } else {
-        let from = from.expect("checked above");
+        checked.push("parsing GGUF".to_string());
+        Some(gguf_layers(state, &files)?)
+    };
+    let projectors = ggufs.as_ref().map(|g| g.projectors.clone());
+    let weights = ggufs.and_then(|g| g.model);
+    let (model_layer, config, base) = if let Some((layer, config)) = weights {
+        (layer, config, None)
+    } else if let Some(from) = from {
+        // `from` plus projector files: the base model gains the projector
+        // (`FROM base` and `FROM ./mmproj.gguf` in one Modelfile).
         let base = model::find(state, &from)
             .map_err(|_| ApiError::not_found(format!("model '{from}' not found")))?;
         let mut layer = base
@@ -173,6 +182,10 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
             .ok_or_else(|| ApiError::bad_request(format!("\"{from}\" has no model weights")))?;
         layer.from = Some(base.name.display_shortest());
         (layer, base.config.clone(), Some(base))
+    } else {
+        return Err(ApiError::bad_request(
+            "no model weights among the files (only projectors)",
+        ));
     };
     let quantize = match quantize {
         Some(kind) => Some(quantize_plan(state, &model_layer, kind)?),
@@ -183,6 +196,7 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
         quantize,
         name,
         model_layer,
+        projectors: projectors.filter(|p| !p.is_empty()),
         config,
         template: Some(req.template.clone()).filter(|t| !t.is_empty()),
         system: Some(req.system.clone()).filter(|s| !s.is_empty()),
@@ -200,36 +214,60 @@ fn plan(state: &AppState, req: &CreateRequest) -> Result<Plan, ApiError> {
     })
 }
 
-/// Finds the GGUF among `files`, checks it and describes it.
-fn gguf_layer(
-    state: &AppState,
-    files: &BTreeMap<String, String>,
-) -> Result<(Layer, ConfigV2), ApiError> {
-    if files.len() > 1 {
-        return Err(ApiError::bad_request(
-            "only one GGUF file per model is supported",
-        ));
+/// The GGUF files of a create request, sorted into layers.
+struct Ggufs {
+    /// The weights and the config that describes them, if a file has them.
+    model: Option<(Layer, ConfigV2)>,
+    /// Multimodal projectors (`image.projector` layers), in file order.
+    projectors: Vec<Layer>,
+}
+
+/// Checks every GGUF among `files` and sorts it: a projector (Ollama's
+/// rule: `general.type` projector/mmproj or a `clip` architecture) or the
+/// model's weights, of which there may be one.
+fn gguf_layers(state: &AppState, files: &BTreeMap<String, String>) -> Result<Ggufs, ApiError> {
+    let mut out = Ggufs {
+        model: None,
+        projectors: Vec::new(),
+    };
+    for (file, digest) in files {
+        if !is_relative_path(file) {
+            return Err(ApiError::bad_request("file path must be relative"));
+        }
+        let digest = Digest::parse(digest)?;
+        if !state.store.has_blob(&digest) {
+            return Err(ApiError::bad_request(format!(
+                "blob \"{digest}\" not found; upload it with POST /api/blobs/{digest}"
+            )));
+        }
+        let path = state.store.blob_path(&digest);
+        let info = GgufInfo::read(&path)?;
+        info.validate()?;
+        let size = state.store.blob_size(&digest)?;
+        if is_projector(&info) {
+            out.projectors
+                .push(Layer::new(media::PROJECTOR, &digest, size));
+            continue;
+        }
+        if out.model.is_some() {
+            return Err(ApiError::bad_request(
+                "only one GGUF file per model is supported",
+            ));
+        }
+        out.model = Some((Layer::new(media::MODEL, &digest, size), config_of(&info)));
     }
-    let (file, digest) = files.iter().next().expect("not empty");
-    if !is_relative_path(file) {
-        return Err(ApiError::bad_request("file path must be relative"));
-    }
-    let digest = Digest::parse(digest)?;
-    if !state.store.has_blob(&digest) {
-        return Err(ApiError::bad_request(format!(
-            "blob \"{digest}\" not found; upload it with POST /api/blobs/{digest}"
-        )));
-    }
-    let path = state.store.blob_path(&digest);
-    let info = GgufInfo::read(&path)?;
-    info.validate()?;
-    let size = state.store.blob_size(&digest)?;
+    Ok(out)
+}
+
+/// Whether a GGUF is a multimodal projector rather than a language model.
+fn is_projector(info: &GgufInfo) -> bool {
+    matches!(info.kind(), Some("projector" | "mmproj")) || info.architecture() == Some("clip")
+}
+
+/// The config blob that describes a model GGUF.
+fn config_of(info: &GgufInfo) -> ConfigV2 {
     let arch = info.architecture().unwrap_or_default().to_string();
-    let mut capabilities = Vec::new();
-    if info.has_pooling() {
-        capabilities.push("embedding".to_string());
-    }
-    let config = ConfigV2 {
+    ConfigV2 {
         model_format: "gguf".into(),
         model_family: arch.clone(),
         model_families: if arch.is_empty() {
@@ -242,9 +280,7 @@ fn gguf_layer(
         context_length: info.context_length().unwrap_or(0),
         embedding_length: info.embedding_length().unwrap_or(0),
         ..ConfigV2::default()
-    };
-    let _ = capabilities;
-    Ok((Layer::new(media::MODEL, &digest, size), config))
+    }
 }
 
 fn is_relative_path(p: &str) -> bool {
@@ -311,6 +347,21 @@ fn execute(
             })
             .unwrap_or_default()
     };
+    // Projectors follow the weights, as in Ollama's manifests.
+    match &plan.projectors {
+        Some(projectors) => {
+            for layer in projectors {
+                report(&format!("using existing layer {}", layer.digest));
+                layers.push(layer.clone());
+            }
+        }
+        None => {
+            for layer in inherited(media::PROJECTOR) {
+                report(&format!("using existing layer {}", layer.digest));
+                layers.push(layer);
+            }
+        }
+    }
     let mut text_layer = |media_type: &str,
                           content: Option<Vec<u8>>,
                           layers: &mut Vec<Layer>|

@@ -17,7 +17,7 @@ use crate::error::ApiError;
 use crate::generation::{self, json_response, Event, Finished, Job};
 use crate::request::{self, Common};
 use crate::templates::PromptFormat;
-use crate::{logprobs, model, stream, time, AppState};
+use crate::{logprobs, model, stream, time, vision, AppState};
 
 /// A generate request after validation and scheduling.
 pub enum Prepared {
@@ -107,7 +107,7 @@ pub async fn prepare(
     }
     let resolved = model::resolve(state, &req.model, req.options.as_ref()).await?;
     let can_think = resolved.can_think();
-    request::check_images(req.images.iter(), &resolved)?;
+    let images = vision::decode(req.images.iter(), &resolved)?;
     let common = Common::parse(
         &req.model,
         can_think,
@@ -134,25 +134,29 @@ pub async fn prepare(
     if req.prompt.is_empty() {
         return Ok(Prepared::Done("load"));
     }
+    // One marker per image where Ollama puts its `[img-N]` tags.
+    let prompt = hearth_engine::vision::tag_images(&req.prompt, images.len());
     let (text, add_special) = if fim {
         let template = if req.template.is_empty() {
             resolved.format.source()
         } else {
             &req.template
         };
-        let prompt = hearth_engine::gotemplate::render_fim(template, &req.prompt, &req.suffix)
+        let prompt = hearth_engine::gotemplate::render_fim(template, &prompt, &req.suffix)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         (prompt, true)
     } else if raw {
-        (req.prompt.clone(), true)
+        (prompt, true)
     } else {
-        render(&resolved, req, &req.prompt, &common)?
+        render(&resolved, req, &prompt, &common)?
     };
     if req.debug_render_only {
         return Ok(Prepared::Rendered(text));
     }
     if req.shift == Some(false) {
-        let tokens = lease.runner().tokenize(&text, add_special).await?.len() + req.context.len();
+        let tokens = lease.runner().tokenize(&text, add_special).await?.len()
+            + req.context.len()
+            + images.len() * lease.info().image_tokens as usize;
         if tokens > lease.info().n_ctx as usize {
             return Err(ApiError::bad_request(request::PROMPT_TOO_LONG));
         }
@@ -160,6 +164,7 @@ pub async fn prepare(
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, text, add_special, &common);
     engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
+    engine_req.images = images;
     engine_req.context = req
         .context
         .iter()

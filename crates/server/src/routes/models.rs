@@ -185,6 +185,10 @@ pub fn capabilities(model: &Model, embedding: bool, template: &str) -> Vec<Strin
             caps.push("thinking".to_string());
         }
     }
+    // A projector layer lets the model see (Ollama: `vision`).
+    if !embedding && !model.projector_paths.is_empty() {
+        caps.push("vision".to_string());
+    }
     for c in &model.config.capabilities {
         if !caps.contains(c) {
             caps.push(c.clone());
