@@ -9,7 +9,7 @@ from pathlib import Path
 
 import ollama
 import pytest
-
+from conftest import _make_tiny_gguf
 from registry_server import OllamaRegistry
 
 
@@ -20,8 +20,16 @@ def registry():
     r.close()
 
 
-def test_pull_streams_progress(client: ollama.Client, registry: OllamaRegistry, tiny_gguf: Path) -> None:
-    weights = tiny_gguf.read_bytes()
+@pytest.fixture(scope="module")
+def own_gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny GGUF no other test creates (seed 4242): the session's shared
+    store must not already hold its blob, or the pull has nothing to fetch."""
+    out = tmp_path_factory.mktemp("pull-model") / "pull.gguf"
+    return _make_tiny_gguf(out, "--seed", "4242")
+
+
+def test_pull_streams_progress(client: ollama.Client, registry: OllamaRegistry, own_gguf: Path) -> None:
+    weights = own_gguf.read_bytes()
     digest, _ = registry.add_model("ns/pulled", "latest", weights)
     name = f"{registry.host}/ns/pulled:latest"
 
