@@ -29,6 +29,11 @@ pub struct LoadSpec {
     /// Element type of the KV cache (`f16`, `q8_0`, `q4_0`); `None` = f16.
     #[serde(default)]
     pub kv_cache_type: Option<String>,
+    /// Requests generated at once (continuous batching slots), each with
+    /// its own `num_ctx` of KV cache. 0 lets the scheduler choose from the
+    /// memory that is free; a runner treats 0 as 1.
+    #[serde(default)]
+    pub num_parallel: u32,
 }
 
 impl LoadSpec {
@@ -44,6 +49,7 @@ impl LoadSpec {
             embedding: false,
             flash_attention: None,
             kv_cache_type: None,
+            num_parallel: 1,
         }
     }
 }
@@ -51,8 +57,11 @@ impl LoadSpec {
 /// Facts about a loaded model that the scheduler and `/api/ps` report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// Context actually allocated, in tokens.
+    /// Context of one slot (one request), in tokens.
     pub n_ctx: u32,
+    /// Slots: requests the runner generates at once.
+    #[serde(default)]
+    pub n_parallel: u32,
     /// The model's trained context length.
     pub n_ctx_train: u32,
     /// Vocabulary size.
@@ -63,4 +72,7 @@ pub struct ModelInfo {
     pub total_bytes: u64,
     /// Bytes of that in GPU memory.
     pub vram_bytes: u64,
+    /// The runner's resident memory right after loading (0 if unknown).
+    #[serde(default)]
+    pub rss_bytes: u64,
 }
