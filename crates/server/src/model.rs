@@ -105,6 +105,8 @@ fn load_spec(
         embedding: facts.embedding,
         flash_attention: state.config.flash_attention,
         kv_cache_type: state.config.kv_cache_type.clone(),
+        // 0 lets the scheduler choose from free memory.
+        num_parallel: state.config.num_parallel,
     }
 }
 
