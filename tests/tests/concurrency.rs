@@ -20,28 +20,42 @@ async fn with_gemma(env: &[(&str, &str)]) -> Option<Server> {
     Some(s)
 }
 
-/// Prompts that repeat a distinctive cycle, and the word that continues it.
+/// Prompts that repeat a distinctive cycle, and the word that continues it
+/// (each checked against a solo run of Gemma 3 270M; `<bos>` is parsed as
+/// the special token and these raw prompts need it).
 const CYCLES: [(&str, &str); 8] = [
     (
-        "apple banana cherry apple banana cherry apple banana cherry apple banana",
+        "<bos>List: apple, banana, cherry, apple, banana, cherry, apple, banana,",
         "cherry",
     ),
     (
-        "one two three four one two three four one two three four one two",
+        "<bos>one two three four one two three four one two three four one two",
         "three",
     ),
-    ("red green blue red green blue red green blue red green", "blue"),
     (
-        "Monday Tuesday Wednesday Monday Tuesday Wednesday Monday Tuesday Wednesday Monday Tuesday",
+        "<bos>red green blue red green blue red green blue red green",
+        "blue",
+    ),
+    (
+        "<bos>Monday Tuesday Wednesday Monday Tuesday Wednesday Monday Tuesday Wednesday Monday Tuesday",
         "Wednesday",
     ),
-    ("cat dog bird fish cat dog bird fish cat dog bird fish cat dog bird", "fish"),
     (
-        "north south east west north south east west north south east west north south east",
+        "<bos>cat dog bird fish cat dog bird fish cat dog bird fish cat dog bird",
+        "fish",
+    ),
+    (
+        "<bos>north south east west north south east west north south east west north south east",
         "west",
     ),
-    ("alpha beta gamma alpha beta gamma alpha beta gamma alpha beta", "gamma"),
-    ("sun moon star sun moon star sun moon star sun moon", "star"),
+    (
+        "<bos>alpha beta gamma alpha beta gamma alpha beta gamma alpha beta",
+        "gamma",
+    ),
+    (
+        "<bos>sun moon star sun moon star sun moon star sun moon",
+        "star",
+    ),
 ];
 
 fn words(text: &str) -> Vec<String> {
@@ -97,7 +111,10 @@ async fn eight_concurrent_streams_continue_their_own_sequences_and_grammars() {
             let foreign = all_words
                 .iter()
                 .any(|x| x.to_lowercase() == *w && !own.contains(w));
-            assert!(!foreign, "{prompt:?} got another stream's word {w:?}: {text:?}");
+            assert!(
+                !foreign,
+                "{prompt:?} got another stream's word {w:?}: {text:?}"
+            );
         }
         assert_eq!(lines.last().unwrap()["done"], true);
     }
@@ -196,7 +213,10 @@ async fn a_disconnect_frees_the_slot_for_the_queued_request() {
         })
     };
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(!queued.is_finished(), "the second request waits for the slot");
+    assert!(
+        !queued.is_finished(),
+        "the second request waits for the slot"
+    );
     let ps = s.get("/api/ps").await.1;
     assert_eq!(ps["models"][0]["active_requests"], 1, "{ps}");
 

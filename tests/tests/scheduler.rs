@@ -21,8 +21,10 @@ async fn a_runner_killed_mid_stream_fails_its_request_and_the_next_one_reloads()
     let mut resp = s
         .client
         .post(s.url("/api/generate"))
-        .json(&json!({"model": "gemma3:270m", "prompt": "Once upon a time", "raw": true,
-                      "options": {"num_predict": 2000, "temperature": 0}}))
+        .json(
+            &json!({"model": "gemma3:270m", "prompt": "Once upon a time", "raw": true,
+                      "options": {"num_predict": 2000, "temperature": 0}}),
+        )
         .send()
         .await
         .unwrap();
@@ -51,7 +53,10 @@ async fn a_runner_killed_mid_stream_fails_its_request_and_the_next_one_reloads()
     let last = lines.last().unwrap();
     let error = last["error"].as_str().unwrap_or_else(|| panic!("{last}"));
     assert!(error.contains("runner"), "{error}");
-    assert!(lines.iter().all(|l| l["done"] != true), "no done line: {last}");
+    assert!(
+        lines.iter().all(|l| l["done"] != true),
+        "no done line: {last}"
+    );
 
     // The dead model is no longer listed, and the next request reloads it.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -60,8 +65,11 @@ async fn a_runner_killed_mid_stream_fails_its_request_and_the_next_one_reloads()
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let (status, body) = s
-        .post("/api/generate", json!({"model": "gemma3:270m", "prompt": "Hi", "stream": false,
-                                      "options": {"num_predict": 3, "temperature": 0}}))
+        .post(
+            "/api/generate",
+            json!({"model": "gemma3:270m", "prompt": "Hi", "stream": false,
+                                      "options": {"num_predict": 3, "temperature": 0}}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["done"], true);
@@ -81,7 +89,10 @@ async fn a_model_that_cannot_fit_is_refused_before_loading() {
     .await;
     s.create_tiny("tiny").await;
     let (status, body) = s
-        .post("/api/generate", json!({"model": "tiny", "prompt": "Hi", "stream": false}))
+        .post(
+            "/api/generate",
+            json!({"model": "tiny", "prompt": "Hi", "stream": false}),
+        )
         .await;
     assert_eq!(status, 500, "{body}");
     let error = body["error"].as_str().unwrap();
@@ -96,8 +107,8 @@ async fn a_model_that_cannot_fit_is_refused_before_loading() {
     assert_eq!(s.get("/api/ps").await.1, json!({"models": []}));
 
     // The same cap with one slot: the estimate fits and the model loads.
-    let s = Server::start_with(&[("HEARTH_MAX_MEMORY", "16MiB"), ("HEARTH_NUM_PARALLEL", "1")])
-        .await;
+    let s =
+        Server::start_with(&[("HEARTH_MAX_MEMORY", "16MiB"), ("HEARTH_NUM_PARALLEL", "1")]).await;
     s.create_tiny("tiny").await;
     let (status, body) = s
         .post("/api/generate", json!({"model": "tiny", "prompt": "Hi", "stream": false, "options": {"num_predict": 2}}))
@@ -110,8 +121,11 @@ async fn ps_reports_real_size_beside_the_estimate() {
     let s = Server::start_with(&[("HEARTH_NUM_PARALLEL", "2")]).await;
     s.create_tiny("tiny").await;
     let (status, _) = s
-        .post("/api/generate", json!({"model": "tiny", "prompt": "Hi", "stream": false,
-                                      "options": {"num_predict": 2, "num_ctx": 256}}))
+        .post(
+            "/api/generate",
+            json!({"model": "tiny", "prompt": "Hi", "stream": false,
+                                      "options": {"num_predict": 2, "num_ctx": 256}}),
+        )
         .await;
     assert_eq!(status, 200);
     let ps = s.get("/api/ps").await.1;

@@ -25,7 +25,9 @@ pub fn run(
             return done.result;
         }
         if batcher.is_idle() {
-            return Err(EngineError::Generate("generation ended without a result".into()));
+            return Err(EngineError::Generate(
+                "generation ended without a result".into(),
+            ));
         }
     }
 }

@@ -46,15 +46,12 @@ impl Estimate {
         }
         let cells = num_ctx * u64::from(slots);
         let (bytes_num, bytes_den) = kv_element_size(spec.kv_cache_type.as_deref());
-        let kv_cache = shape.n_layer
-            * shape.n_head_kv
-            * (shape.key_len + shape.value_len)
-            * cells
-            * bytes_num
-            / bytes_den;
+        let kv_cache =
+            shape.n_layer * shape.n_head_kv * (shape.key_len + shape.value_len) * cells * bytes_num
+                / bytes_den;
         let n_ubatch = u64::from(spec.num_batch.clamp(1, 512)).min(cells);
-        let compute = (n_ubatch + u64::from(slots)) * shape.n_vocab * 4
-            + n_ubatch * shape.n_embd * 4 * 8;
+        let compute =
+            (n_ubatch + u64::from(slots)) * shape.n_vocab * 4 + n_ubatch * shape.n_embd * 4 * 8;
         Estimate {
             weights: shape.weights,
             kv_cache,
