@@ -130,20 +130,6 @@ fn parse_bytes(v: &str) -> Option<u64> {
     Some((number * scale) as u64)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_bytes;
-
-    #[test]
-    fn sizes_parse_with_units() {
-        assert_eq!(parse_bytes("1024"), Some(1024));
-        assert_eq!(parse_bytes("1MiB"), Some(1 << 20));
-        assert_eq!(parse_bytes("1.5 GiB"), Some(3 << 29));
-        assert_eq!(parse_bytes("2GB"), Some(2_000_000_000));
-        assert_eq!(parse_bytes("lots"), None);
-        assert_eq!(parse_bytes("5 parsecs"), None);
-    }
-}
 
 /// A KV cache type Ollama accepts, or `None` (with a warning) for others.
 fn kv_cache_type(v: &str) -> Option<String> {
@@ -199,3 +185,18 @@ fn keep_alive_from_env(v: &str) -> KeepAlive {
 
 #[allow(dead_code)]
 const _DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(300);
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_bytes("1024"), Some(1024));
+        assert_eq!(parse_bytes("1MiB"), Some(1 << 20));
+        assert_eq!(parse_bytes("1.5 GiB"), Some(3 << 29));
+        assert_eq!(parse_bytes("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("5 parsecs"), None);
+    }
+}
