@@ -161,6 +161,16 @@ impl Scheduler {
         }
     }
 
+    /// Requests generating now, and the slots of all loaded models (for
+    /// metrics: running requests and capacity).
+    pub fn slot_usage(&self) -> (usize, usize) {
+        self.slots()
+            .values()
+            .filter(|s| s.is_alive())
+            .map(|s| s.running())
+            .fold((0, 0), |(a, c), r| (a + r.active, c + r.num_parallel as usize))
+    }
+
     /// Unloads the model at `model_path` as soon as it is idle.
     pub fn unload(&self, model_path: &std::path::Path) {
         let slot = self.slots().get(model_path).cloned();
