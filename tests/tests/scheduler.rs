@@ -143,3 +143,56 @@ async fn ps_reports_real_size_beside_the_estimate() {
     assert_ne!(size, estimate, "size is measured, not the estimate");
     assert!(m["expires_at"].as_str().is_some());
 }
+
+/// Under a memory cap that holds one loaded model but not two, loading a
+/// second one evicts the idle first one instead of refusing.
+#[tokio::test]
+async fn an_idle_model_is_evicted_when_memory_is_short() {
+    // Measure what the two models take, on a server without a cap.
+    let s = Server::start_with(&[("HEARTH_NUM_PARALLEL", "1")]).await;
+    s.create_tiny("tiny").await;
+    s.create_tiny_embed("embed").await;
+    s.post("/api/generate", json!({"model": "tiny"})).await;
+    s.post("/api/embed", json!({"model": "embed", "input": "x"}))
+        .await;
+    let ps = s.get("/api/ps").await.1;
+    let field = |name: &str, key: &str| {
+        ps["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"].as_str().unwrap().starts_with(name))
+            .unwrap_or_else(|| panic!("{ps}"))[key]
+            .as_u64()
+            .unwrap()
+    };
+    let tiny_size = field("tiny", "size");
+    let embed_estimate = field("embed", "size_estimate");
+    drop(s);
+
+    // Room for the loaded tiny model, and none for the embedding model
+    // beside it (the estimate is a few MiB; resident sizes vary less).
+    let cap = tiny_size;
+    assert!(embed_estimate > 0);
+    let s = Server::start_with(&[
+        ("HEARTH_NUM_PARALLEL", "1"),
+        ("HEARTH_MAX_MEMORY", &cap.to_string()),
+    ])
+    .await;
+    s.create_tiny("tiny").await;
+    s.create_tiny_embed("embed").await;
+    let (status, body) = s.post("/api/generate", json!({"model": "tiny"})).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = s
+        .post("/api/embed", json!({"model": "embed", "input": "x"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ps = s.get("/api/ps").await.1;
+    let names: Vec<&str> = ps["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["embed:latest"], "tiny was evicted: {ps}");
+}
