@@ -168,7 +168,9 @@ impl Scheduler {
             .values()
             .filter(|s| s.is_alive())
             .map(|s| s.running())
-            .fold((0, 0), |(a, c), r| (a + r.active, c + r.num_parallel as usize))
+            .fold((0, 0), |(a, c), r| {
+                (a + r.active, c + r.num_parallel as usize)
+            })
     }
 
     /// Unloads the model at `model_path` as soon as it is idle.

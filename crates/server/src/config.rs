@@ -130,7 +130,6 @@ fn parse_bytes(v: &str) -> Option<u64> {
     Some((number * scale) as u64)
 }
 
-
 /// A KV cache type Ollama accepts, or `None` (with a warning) for others.
 fn kv_cache_type(v: &str) -> Option<String> {
     let v = v.to_ascii_lowercase();
