@@ -219,6 +219,38 @@ impl Server {
         self.models.path().join("home")
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Process ids of the server's runner children (`hearth runner …`).
+    pub fn runner_pids(&self) -> Vec<u32> {
+        let parent = self.pid();
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .filter(|pid| {
+                // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold
+                // spaces, so split after its closing parenthesis.
+                let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                    return false;
+                };
+                let ppid = stat
+                    .rsplit_once(')')
+                    .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                    .and_then(|p| p.parse::<u32>().ok());
+                let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+                ppid == Some(parent)
+                    && cmdline
+                        .split(|&b| b == 0)
+                        .nth(1)
+                        .is_some_and(|arg| arg == b"runner")
+            })
+            .collect()
+    }
+
     /// The server's `host:port`.
     pub fn addr(&self) -> &str {
         self.base.trim_start_matches("http://")

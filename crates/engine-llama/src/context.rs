@@ -57,8 +57,19 @@ impl Pooling {
     }
 }
 
-/// Settings of a generation context.
-pub fn generation(n_ctx: u32, n_batch: u32, threads: i32, spec: &LoadSpec) -> LlamaContextParams {
+/// Settings of a generation context of `n_ctx` tokens shared by `slots`
+/// sequences. The KV cache is unified: one pool of cells that every
+/// sequence draws from (each is kept under its own `n_ctx / slots` by the
+/// batcher), so decode steps mixing one token of each generating sequence
+/// with a long prompt chunk split freely into micro-batches (separate
+/// per-sequence streams would split them evenly per sequence instead).
+pub fn generation(
+    n_ctx: u32,
+    slots: u32,
+    n_batch: u32,
+    threads: i32,
+    spec: &LoadSpec,
+) -> LlamaContextParams {
     let mut params = LlamaContextParams::default();
     if let Some(on) = spec.flash_attention {
         // llama.cpp's flash-attention policy: 1 enabled, 0 disabled (-1 auto).
@@ -69,6 +80,8 @@ pub fn generation(n_ctx: u32, n_batch: u32, threads: i32, spec: &LoadSpec) -> Ll
     }
     params
         .with_n_ctx(NonZeroU32::new(n_ctx))
+        .with_n_seq_max(slots)
+        .with_kv_unified(true)
         .with_n_batch(n_batch)
         .with_n_ubatch(n_batch.min(512))
         .with_n_threads(threads)

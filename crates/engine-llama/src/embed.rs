@@ -86,7 +86,7 @@ fn decode_group(
     // Every batch starts from an empty cache: sequence ids and positions
     // are reused from one batch to the next.
     m.ctx.clear_kv_cache();
-    m.cached.clear();
+    m.forget_caches();
     m.ctx
         .decode(&mut batch)
         .map_err(|e| EngineError::Generate(format!("embedding: {e}")))?;

@@ -1,11 +1,13 @@
 //! Hearth's llama.cpp engine: the only crate that touches `llama-cpp-2`.
 //!
 //! [`LlamaEngine`] implements [`hearth_engine::Engine`]: it loads GGUF
-//! models, tokenizes, prefills with prompt-prefix reuse, samples and streams
-//! text, and pools embeddings. It is meant to run inside a runner child process ([`runner`]), so an
+//! models, tokenizes, batches concurrent generations over the slots of one
+//! context ([`batch`]) with prompt-prefix reuse, samples and streams text,
+//! and pools embeddings. It is meant to run inside a runner child process ([`runner`]), so an
 //! abort inside llama.cpp takes down only that process.
 
 mod backend;
+pub mod batch;
 mod context;
 mod embed;
 mod embed_plan;

@@ -1,4 +1,5 @@
-//! A loaded model and its context.
+//! A loaded model, its context and what each sequence (slot) of that
+//! context holds in the KV cache.
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::params::LlamaModelParams;
@@ -19,15 +20,28 @@ use crate::vision::Vision;
 pub struct LlamaLoaded {
     pub(crate) model: &'static LlamaModel,
     pub(crate) ctx: LlamaContext<'static>,
-    /// Tokens whose keys and values are in the KV cache, in order, so the
-    /// next request can reuse the longest common prefix.
-    pub(crate) cached: Vec<LlamaToken>,
+    /// One entry per slot (llama.cpp sequence id = index): the tokens whose
+    /// keys and values that sequence holds, so a new request can reuse the
+    /// longest common prefix.
+    pub(crate) seqs: Vec<SeqCache>,
+    /// Tokens one decode call may carry.
     pub(crate) n_batch: u32,
+    /// Context of one slot: a request never holds more tokens than this.
+    pub(crate) n_ctx_slot: u32,
     /// Set for an embedding context: how many sequences one batch holds.
     pub(crate) embed_seqs: Option<u32>,
     /// The projector of a multimodal model (`LoadSpec::projector_path`).
     pub(crate) vision: Option<Vision>,
     info: ModelInfo,
+}
+
+/// What one sequence of the context holds.
+#[derive(Debug, Default)]
+pub(crate) struct SeqCache {
+    /// Tokens in the KV cache at positions 0.., in order.
+    pub(crate) tokens: Vec<LlamaToken>,
+    /// When a request last used it (a logical clock), for LRU choice.
+    pub(crate) last_used: u64,
 }
 
 // SAFETY-free justification: LlamaContext is Send (checked by the crate);
@@ -56,22 +70,42 @@ impl LlamaLoaded {
         let model: &'static LlamaModel = Box::leak(Box::new(model));
 
         let (ctx, n_batch, embed_seqs) = new_context(model, spec)?;
+        let n_slots = if embed_seqs.is_some() {
+            1
+        } else {
+            slots_of(spec)
+        };
+        let n_ctx_slot = ctx.n_ctx() / n_slots;
         let vision = Vision::load(model, spec, threads(spec.num_thread))?;
-        let mut info = model_info(model, &ctx);
+        let mut info = model_info(model, &ctx, n_slots);
         if let Some(v) = &vision {
             info.image_tokens = v.image_tokens;
             info.total_bytes += v.bytes;
         }
-        tracing::info!(n_ctx = info.n_ctx, embedding = embed_seqs.is_some(), path = %spec.model_path.display(), "model loaded");
+        tracing::info!(n_ctx = info.n_ctx, n_parallel = n_slots, embedding = embed_seqs.is_some(), path = %spec.model_path.display(), "model loaded");
         Ok(Self {
             model,
             ctx,
-            cached: Vec::new(),
+            seqs: (0..n_slots).map(|_| SeqCache::default()).collect(),
             n_batch,
+            n_ctx_slot,
             embed_seqs,
             vision,
             info,
         })
+    }
+
+    /// Slots (sequences) of the context.
+    pub fn n_slots(&self) -> usize {
+        self.seqs.len()
+    }
+
+    /// Empties the KV cache of every sequence.
+    pub(crate) fn forget_caches(&mut self) {
+        self.ctx.clear_kv_cache();
+        for seq in &mut self.seqs {
+            seq.tokens.clear();
+        }
     }
 
     /// Tokenizes text with special tokens in it parsed as such.
@@ -142,7 +176,9 @@ fn new_context(
 ) -> Result<(LlamaContext<'static>, u32, Option<u32>), EngineError> {
     let n_ctx = spec.num_ctx.clamp(4, model.n_ctx_train().max(4));
     let threads = threads(spec.num_thread);
-    let n_batch = spec.num_batch.clamp(1, n_ctx);
+    let slots = slots_of(spec);
+    // Every generating slot puts one token in each decode call.
+    let n_batch = spec.num_batch.clamp(1, n_ctx).max(slots);
     // A model without a usable pooling is loaded for generation even when
     // asked for embeddings; `embed` then says it cannot.
     let pooling = spec
@@ -154,7 +190,10 @@ fn new_context(
             let (params, seqs) = context::embedding(n_ctx, threads, p);
             (params, Some(seqs))
         }
-        None => (context::generation(n_ctx, n_batch, threads, spec), None),
+        None => (
+            context::generation(n_ctx * slots, slots, n_batch, threads, spec),
+            None,
+        ),
     };
     let ctx = model
         .new_context(backend(), params)
@@ -173,9 +212,18 @@ fn threads(asked: u32) -> i32 {
         .unwrap_or(4)
 }
 
+/// Slots asked for: at least one, at most what llama.cpp allows.
+fn slots_of(spec: &LoadSpec) -> u32 {
+    spec.num_parallel.clamp(1, MAX_SLOTS)
+}
+
+/// llama.cpp's limit on sequences in one context (`LLAMA_MAX_SEQ`).
+pub const MAX_SLOTS: u32 = 256;
+
 /// Memory the loaded model occupies: weights plus an f16 KV cache for the
-/// allocated context plus the logits buffer of one micro-batch.
-fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>) -> ModelInfo {
+/// allocated context (all slots) plus the logits buffer of one micro-batch,
+/// and the resident memory of this process now.
+fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>, slots: u32) -> ModelInfo {
     let n_ctx = ctx.n_ctx();
     let n_head = u64::from(model.n_head().max(1));
     let kv_per_token =
@@ -185,7 +233,9 @@ fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>) -> ModelInfo {
     let kv = kv_per_token * u64::from(n_ctx);
     let logits = u64::from(ctx.n_ubatch()) * model.n_vocab() as u64 * 4;
     ModelInfo {
-        n_ctx,
+        n_ctx: n_ctx / slots,
+        n_parallel: slots,
+        rss_bytes: resident_bytes(),
         n_ctx_train: model.n_ctx_train(),
         n_vocab: model.n_vocab() as u32,
         weights_bytes: model.size(),
@@ -193,4 +243,16 @@ fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>) -> ModelInfo {
         vram_bytes: 0,
         image_tokens: 0,
     }
+}
+
+/// This process's resident set (`VmRSS`), 0 where /proc is missing.
+fn resident_bytes() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }

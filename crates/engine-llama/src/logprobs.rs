@@ -10,9 +10,9 @@ use hearth_engine::TokenLogprob;
 use crate::loaded::LlamaLoaded;
 
 /// The log probability of `token`, whose text is `bytes`, and the `top`
-/// most likely tokens, from the logits of the last evaluated position.
-pub fn of(m: &LlamaLoaded, token: LlamaToken, bytes: &[u8], top: u32) -> TokenLogprob {
-    let logits = m.ctx.get_logits_ith(-1);
+/// most likely tokens, from the logits at position `idx` of the last batch.
+pub fn of(m: &LlamaLoaded, idx: i32, token: LlamaToken, bytes: &[u8], top: u32) -> TokenLogprob {
+    let logits = m.ctx.get_logits_ith(idx);
     let chosen = usize::try_from(token.0).unwrap_or(usize::MAX);
     let (logprob, best) = logprob::compute(logits, chosen, top as usize);
     TokenLogprob {

@@ -8,13 +8,13 @@
 
 use hearth_engine::{EngineError, TokenLogprob, TokenSink};
 
-pub struct Output<'s, 'a> {
-    sink: &'s mut TokenSink<'a>,
+pub struct Output<'s> {
+    sink: Box<TokenSink<'s>>,
     pending: Vec<TokenLogprob>,
 }
 
-impl<'s, 'a> Output<'s, 'a> {
-    pub fn new(sink: &'s mut TokenSink<'a>) -> Self {
+impl<'s> Output<'s> {
+    pub fn new(sink: Box<TokenSink<'s>>) -> Self {
         Self {
             sink,
             pending: Vec::new(),
@@ -75,7 +75,7 @@ mod tests {
             seen.push((t.to_string(), l.len()));
             true
         };
-        let mut out = Output::new(&mut sink);
+        let mut out = Output::new(Box::new(&mut sink));
         out.note(lp(b'a'));
         out.emit("").unwrap();
         out.note(lp(b'b'));
@@ -84,6 +84,7 @@ mod tests {
         out.flush_logprobs().unwrap();
         out.note(lp(b'd'));
         out.flush_logprobs().unwrap();
+        drop(out);
         assert_eq!(
             seen,
             vec![("ab".into(), 2), ("c".into(), 0), (String::new(), 1)]
@@ -92,8 +93,7 @@ mod tests {
 
     #[test]
     fn a_closed_sink_cancels() {
-        let mut sink = |_: &str, _: Vec<TokenLogprob>| false;
-        let mut out = Output::new(&mut sink);
+        let mut out = Output::new(Box::new(|_: &str, _: Vec<TokenLogprob>| false));
         assert_eq!(out.emit("x"), Err(EngineError::Cancelled));
     }
 }

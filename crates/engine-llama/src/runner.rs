@@ -1,24 +1,28 @@
 //! The runner process: one loaded model, served over stdin/stdout.
 //!
 //! The server starts `hearth runner <spec-json>`; this module loads the
-//! model, answers `Ready` (or `LoadFailed`), then serves requests one at a
-//! time. A reader thread takes requests off stdin so that a `cancel` reaches
-//! a generation while it runs. When stdin closes (the server went away or
-//! unloaded the model), the process exits.
+//! model, answers `Ready` (or `LoadFailed`), then serves requests. A reader
+//! thread takes messages off stdin into an inbox; the main thread owns the
+//! context and loops: take what arrived (waiting only when nothing runs),
+//! hand generations and cancellations to the [`Batcher`], answer the quick
+//! requests (tokenize, embed) in place, then run one batch step. So a
+//! `cancel` takes effect within one decode step, and a new request joins
+//! the running ones at the next step. When stdin closes (the server went
+//! away or unloaded the model), the process exits.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Condvar, Mutex};
 
 use hearth_engine::protocol::{FromRunner, ToRunner};
-use hearth_engine::{Engine, LoadSpec, LoadedModel};
+use hearth_engine::{LoadSpec, LoadedModel};
 
-use crate::LlamaEngine;
+use crate::batch::Batcher;
+use crate::LlamaLoaded;
 
 #[derive(Default)]
 struct Inbox {
     queue: VecDeque<ToRunner>,
-    cancelled: HashSet<u64>,
     closed: bool,
 }
 
@@ -33,7 +37,7 @@ pub fn main(spec_json: &str) -> i32 {
             return 2;
         }
     };
-    let mut model = match LlamaEngine.load(&spec) {
+    let mut model = match LlamaLoaded::load(&spec) {
         Ok(model) => model,
         Err(error) => {
             send(&FromRunner::LoadFailed { error });
@@ -44,8 +48,32 @@ pub fn main(spec_json: &str) -> i32 {
     let shared: Shared = Arc::default();
     let reader = shared.clone();
     std::thread::spawn(move || read_requests(reader));
-    while let Some(request) = next_request(&shared) {
-        serve(model.as_mut(), request, &shared);
+    let mut batcher: Batcher<'static> = Batcher::new(&model);
+    while let Some(messages) = take_messages(&shared, batcher.is_idle()) {
+        for message in messages {
+            match message {
+                ToRunner::Generate { id, request } => {
+                    let sink = move |text: &str, logprobs| {
+                        send(&FromRunner::Token {
+                            id,
+                            text: text.to_string(),
+                            logprobs,
+                        });
+                        true
+                    };
+                    batcher.submit(id, request, Box::new(sink));
+                }
+                ToRunner::Cancel { id } => batcher.cancel(id),
+                other => serve(&mut model, other),
+            }
+        }
+        for done in batcher.step(&mut model) {
+            let id = done.id;
+            send(&match done.result {
+                Ok(completion) => FromRunner::Done { id, completion },
+                Err(error) => FromRunner::Failed { id, error },
+            });
+        }
     }
     0
 }
@@ -62,13 +90,7 @@ fn read_requests(shared: Shared) {
             }
         };
         let (lock, cvar) = &*shared;
-        let mut inbox = lock.lock().expect("inbox lock");
-        match request {
-            ToRunner::Cancel { id } => {
-                inbox.cancelled.insert(id);
-            }
-            other => inbox.queue.push_back(other),
-        }
+        lock.lock().expect("inbox lock").queue.push_back(request);
         cvar.notify_one();
     }
     let (lock, cvar) = &*shared;
@@ -76,45 +98,26 @@ fn read_requests(shared: Shared) {
     cvar.notify_all();
 }
 
-fn next_request(shared: &Shared) -> Option<ToRunner> {
+/// What arrived since the last call, in order; waits for something when
+/// `wait` (no generation is running). `None` once stdin closed: the server
+/// is gone, so running generations have nobody to stream to.
+fn take_messages(shared: &Shared, wait: bool) -> Option<Vec<ToRunner>> {
     let (lock, cvar) = &**shared;
     let mut inbox = lock.lock().expect("inbox lock");
     loop {
-        if let Some(r) = inbox.queue.pop_front() {
-            return Some(r);
-        }
         if inbox.closed {
             return None;
+        }
+        if !inbox.queue.is_empty() || !wait {
+            return Some(inbox.queue.drain(..).collect());
         }
         inbox = cvar.wait(inbox).expect("inbox lock");
     }
 }
 
-fn is_cancelled(shared: &Shared, id: u64) -> bool {
-    let (lock, _) = &**shared;
-    let inbox = lock.lock().expect("inbox lock");
-    inbox.closed || inbox.cancelled.contains(&id)
-}
-
-fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
+/// Answers a request that does not generate.
+fn serve(model: &mut LlamaLoaded, request: ToRunner) {
     let reply = match request {
-        ToRunner::Generate { id, request } => {
-            if is_cancelled(shared, id) {
-                return;
-            }
-            let mut sink = |text: &str, logprobs| {
-                send(&FromRunner::Token {
-                    id,
-                    text: text.to_string(),
-                    logprobs,
-                });
-                !is_cancelled(shared, id)
-            };
-            match model.generate(&request, &mut sink) {
-                Ok(completion) => FromRunner::Done { id, completion },
-                Err(error) => FromRunner::Failed { id, error },
-            }
-        }
         ToRunner::Tokenize {
             id,
             text,
@@ -139,7 +142,7 @@ fn serve(model: &mut dyn LoadedModel, request: ToRunner, shared: &Shared) {
             },
             Err(error) => FromRunner::Failed { id, error },
         },
-        ToRunner::Cancel { .. } => return,
+        ToRunner::Generate { .. } | ToRunner::Cancel { .. } => return,
     };
     send(&reply);
 }

@@ -18,7 +18,7 @@ use llama_cpp_2::token::LlamaToken;
 
 use hearth_engine::{EngineError, Sampling};
 
-/// The sampler of one generation.
+/// The sampler of one generation (each slot has its own).
 pub struct Sampler {
     chain: LlamaSampler,
     grammar: Option<LlamaSampler>,
@@ -50,16 +50,17 @@ impl Sampler {
         self.chain.accept_many(tokens.iter());
     }
 
-    /// Picks the next token from the logits of the last evaluated token.
-    pub fn sample(&mut self, ctx: &LlamaContext<'_>) -> LlamaToken {
-        let mut candidates = ctx.token_data_array_ith(-1);
+    /// Picks the next token from the logits at position `idx` of the last
+    /// decoded batch (each slot has its own row).
+    pub fn sample(&mut self, ctx: &LlamaContext<'_>, idx: i32) -> LlamaToken {
+        let mut candidates = ctx.token_data_array_ith(idx);
         candidates.apply_sampler(&mut self.chain);
         let mut token = candidates
             .selected_token()
             .unwrap_or_else(|| candidates.data[0].id());
         if let Some(grammar) = self.grammar.as_mut() {
             if !allows(grammar, token) {
-                let mut constrained = ctx.token_data_array_ith(-1);
+                let mut constrained = ctx.token_data_array_ith(idx);
                 constrained.apply_sampler(grammar);
                 constrained.apply_sampler(&mut self.chain);
                 token = constrained

@@ -8,8 +8,10 @@
 //!    the cached prefix;
 //! 2. the rest (markers and the text between and after them) is tokenized
 //!    by `mtmd` into text and image chunks, and `mtmd`'s helper encodes each
-//!    image with the projector and decodes all chunks into sequence 0 after
-//!    that prefix.
+//!    image with the projector and decodes all chunks into the request's
+//!    slot (its llama.cpp sequence) after that prefix;
+//! 3. the prompt's last text token is left to the batching loop
+//!    (`batch::Batcher`), which decodes and samples it like any other.
 //!
 //! Cache rule: the positions an image fills are recorded in the cached-token
 //! list as [`IMAGE_POSITION`], an id no tokenizer produces. Prefix matching
@@ -18,6 +20,7 @@
 //! (Keying the cache by image hash would let a chat re-send the same image
 //! cheaply; not done yet.)
 
+use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::mtmd::{
     MtmdBitmap, MtmdContext, MtmdContextParams, MtmdInputChunkType, MtmdInputChunks, MtmdInputText,
@@ -27,8 +30,8 @@ use llama_cpp_2::token::LlamaToken;
 use hearth_engine::vision::MEDIA_MARKER;
 use hearth_engine::{EngineError, GenerateRequest, LoadSpec};
 
-use crate::generate;
 use crate::loaded::LlamaLoaded;
+use crate::{batch, generate};
 
 /// Stands in the cached-token list for a position filled by an image.
 pub(crate) const IMAGE_POSITION: LlamaToken = LlamaToken(-1);
@@ -114,14 +117,15 @@ fn text_input(text: String) -> MtmdInputText {
     }
 }
 
-/// Prefills a prompt with images, all but its last token: the caller
-/// prefills that one on the text path, which gives the logits to sample
-/// from in the usual way (so a batching loop can treat the request like any
-/// other from there on). Returns the prompt as the KV cache will hold it
-/// (text tokens, and [`IMAGE_POSITION`] for image positions) and how many
-/// of its tokens were reused from the cache.
+/// Prefills a prompt with images into slot `seq`, all but its last token:
+/// the batching loop decodes that one like the last token of any prompt,
+/// which gives the logits to sample from in the usual way. Returns the
+/// prompt as the KV cache will hold it (text tokens, and
+/// [`IMAGE_POSITION`] for image positions) and how many of its tokens were
+/// reused from the slot's cache.
 pub(crate) fn prefill(
     m: &mut LlamaLoaded,
+    seq: usize,
     req: &GenerateRequest,
 ) -> Result<(Vec<LlamaToken>, usize), EngineError> {
     if m.vision.is_none() {
@@ -168,55 +172,93 @@ pub(crate) fn prefill(
         ));
     }
     let total = head.len() + usize::try_from(chunks.total_positions()).unwrap_or(usize::MAX);
-    let n_ctx = m.ctx.n_ctx() as usize;
+    let n_ctx = m.n_ctx_slot as usize;
     if total >= n_ctx {
         return Err(EngineError::InvalidRequest(format!(
             "the prompt with its images takes {total} positions, more than the context of {n_ctx}"
         )));
     }
 
-    let reused = generate::reuse_prefix(m, &head);
-    generate::prefill(m, &head[reused..], reused)?;
-    let n_past = m.cached.len();
+    // `head` is never empty (BOS at least); keep its last token out of the
+    // reuse so the prefix below always decodes something before the images.
+    let reused = batch::reuse_prefix(m, seq, &head);
+    prefill_text(m, seq, &head[reused..], reused)?;
+    let n_past = m.seqs[seq].tokens.len();
     let vision = m.vision.as_mut().expect("checked above");
     let new_n_past = chunks
         .eval_chunks(
             &mut vision.ctx,
             &mut m.ctx,
             n_past as i32,
-            0,
+            seq as i32,
             m.n_batch as i32,
             false,
         )
-        .map_err(|e| EngineError::Generate(format!("image prefill: {e}")))?;
-    record_chunks(&mut m.cached, &chunks);
+        .map_err(|e| {
+            forget(m, seq);
+            EngineError::Generate(format!("image prefill: {e}"))
+        })?;
+    let cached = &mut m.seqs[seq].tokens;
+    record_chunks(cached, &chunks);
     // Positions are what decoding continues from; keep the list in step.
     let new_n_past = usize::try_from(new_n_past).unwrap_or(0);
-    if m.cached.len() != new_n_past {
+    if cached.len() != new_n_past {
         tracing::warn!(
-            listed = m.cached.len(),
+            listed = cached.len(),
             n_past = new_n_past,
             "image prefill positions disagree"
         );
-        m.cached.resize(new_n_past, IMAGE_POSITION);
+        cached.resize(new_n_past, IMAGE_POSITION);
     }
     let mut prompt = head;
-    prompt.extend_from_slice(&m.cached[n_past.min(m.cached.len())..]);
-    // Hand the last (text) token back to the caller.
+    prompt.extend_from_slice(&cached[n_past.min(cached.len())..]);
+    // Hand the last (text) token back to the batching loop.
     let last = prompt.len() - 1;
     let trimmed = m
         .ctx
-        .clear_kv_cache_seq(Some(0), Some(last as u32), None)
+        .clear_kv_cache_seq(Some(seq as u32), Some(last as u32), None)
         .unwrap_or(false);
     if !trimmed {
-        m.ctx.clear_kv_cache();
-        m.cached.clear();
+        forget(m, seq);
         return Err(EngineError::Generate(
             "image prefill: the KV cache cannot drop its last position".into(),
         ));
     }
-    m.cached.truncate(last);
+    m.seqs[seq].tokens.truncate(last);
     Ok((prompt, reused))
+}
+
+/// Decodes `tokens` into slot `seq` from position `start`, no logits.
+fn prefill_text(
+    m: &mut LlamaLoaded,
+    seq: usize,
+    tokens: &[LlamaToken],
+    start: usize,
+) -> Result<(), EngineError> {
+    let n_batch = m.n_batch as usize;
+    let mut batch = LlamaBatch::new(n_batch, 1);
+    let mut pos = start;
+    for chunk in tokens.chunks(n_batch) {
+        batch.clear();
+        for (j, &token) in chunk.iter().enumerate() {
+            batch
+                .add(token, (pos + j) as i32, &[seq as i32], false)
+                .map_err(|e| EngineError::Generate(e.to_string()))?;
+        }
+        if let Err(e) = m.ctx.decode(&mut batch) {
+            forget(m, seq);
+            return Err(EngineError::Generate(format!("prefill: {e}")));
+        }
+        m.seqs[seq].tokens.extend_from_slice(chunk);
+        pos += chunk.len();
+    }
+    Ok(())
+}
+
+/// Empties slot `seq` after a failure left its cache in an unknown state.
+fn forget(m: &mut LlamaLoaded, seq: usize) {
+    let _ = m.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+    m.seqs[seq].tokens.clear();
 }
 
 /// Appends what `chunks` put into the KV cache: text tokens as themselves,

@@ -33,6 +33,11 @@ pub struct LoadSpec {
     /// the model, which then takes images.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub projector_path: Option<PathBuf>,
+    /// Requests generated at once (continuous batching slots), each with
+    /// its own `num_ctx` of KV cache. 0 lets the scheduler choose from the
+    /// memory that is free; a runner treats 0 as 1.
+    #[serde(default)]
+    pub num_parallel: u32,
 }
 
 impl LoadSpec {
@@ -49,6 +54,7 @@ impl LoadSpec {
             flash_attention: None,
             kv_cache_type: None,
             projector_path: None,
+            num_parallel: 1,
         }
     }
 }
@@ -56,8 +62,11 @@ impl LoadSpec {
 /// Facts about a loaded model that the scheduler and `/api/ps` report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelInfo {
-    /// Context actually allocated, in tokens.
+    /// Context of one slot (one request), in tokens.
     pub n_ctx: u32,
+    /// Slots: requests the runner generates at once.
+    #[serde(default)]
+    pub n_parallel: u32,
     /// The model's trained context length.
     pub n_ctx_train: u32,
     /// Vocabulary size.
@@ -73,4 +82,7 @@ pub struct ModelInfo {
     /// 0 = the model takes no images.
     #[serde(default)]
     pub image_tokens: u32,
+    /// The runner's resident memory right after loading (0 if unknown).
+    #[serde(default)]
+    pub rss_bytes: u64,
 }

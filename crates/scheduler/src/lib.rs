@@ -6,11 +6,20 @@
 //! a time. While a lease is held the model stays loaded; when the last lease
 //! ends, the model's keep-alive timer starts, and when it fires the runner is
 //! stopped. A runner that died is noticed and replaced on the next request.
+//!
+//! A runner generates for up to `num_parallel` requests at once (its
+//! slots); the slot count is the number of leases it grants, so requests
+//! beyond it wait here, counted against `max_queue`. Before a load, the
+//! model's memory is estimated from its GGUF header ([`memory`]) and
+//! checked against what is free, evicting idle models if that makes room;
+//! a model that cannot fit is refused without being loaded.
 
 mod keep_alive;
+pub mod memory;
 mod slot;
 
 pub use keep_alive::KeepAlive;
+pub use memory::Estimate;
 pub use slot::{Lease, Running};
 
 use std::collections::HashMap;
@@ -34,7 +43,15 @@ pub enum SchedulerError {
     /// More requests wait for a model than the queue holds.
     #[error("server busy, please try again.  maximum pending requests exceeded")]
     Busy,
+    /// The model's estimated memory exceeds what is free, even after
+    /// evicting idle models.
+    #[error("model requires more system memory ({needed}) than is available ({available})")]
+    InsufficientMemory { needed: String, available: String },
 }
+
+/// Slots a runner gets when neither the request nor the server says:
+/// four when they fit in free memory, else one.
+pub const AUTO_PARALLEL: u32 = 4;
 
 /// Settings of the scheduler.
 #[derive(Debug, Clone)]
@@ -47,6 +64,11 @@ pub struct SchedulerConfig {
     pub max_loaded: usize,
     /// Most requests waiting for a model (to load, or to be free) at once.
     pub max_queue: usize,
+    /// Slots per runner (`HEARTH_NUM_PARALLEL`); 0 picks from free memory.
+    pub num_parallel: u32,
+    /// Memory all loaded models may use together (`HEARTH_MAX_MEMORY`), on
+    /// top of the system's own limit (`MemAvailable`).
+    pub max_memory: Option<u64>,
 }
 
 /// Identifies the model a request wants: its display name (for `/api/ps`),
@@ -139,6 +161,18 @@ impl Scheduler {
         }
     }
 
+    /// Requests generating now, and the slots of all loaded models (for
+    /// metrics: running requests and capacity).
+    pub fn slot_usage(&self) -> (usize, usize) {
+        self.slots()
+            .values()
+            .filter(|s| s.is_alive())
+            .map(|s| s.running())
+            .fold((0, 0), |(a, c), r| {
+                (a + r.active, c + r.num_parallel as usize)
+            })
+    }
+
     /// Unloads the model at `model_path` as soon as it is idle.
     pub fn unload(&self, model_path: &std::path::Path) {
         let slot = self.slots().get(model_path).cloned();
@@ -182,12 +216,22 @@ impl Scheduler {
             return Ok(slot);
         }
         self.make_room(model);
-        let runner = RunnerProcess::spawn(&self.inner.config.runner, &model.spec).await?;
+        let (spec, estimate) = self.plan(model).await?;
+        let runner = RunnerProcess::spawn(&self.inner.config.runner, &spec).await?;
         let slot = Slot::new(
             model,
             runner,
             self.inner.config.default_keep_alive,
             Arc::downgrade(&self.inner),
+            estimate,
+        );
+        let running = slot.running();
+        tracing::info!(
+            model = %running.name,
+            slots = running.num_parallel,
+            estimate = running.estimate_bytes,
+            resident = running.size,
+            "model loaded"
         );
         self.slots()
             .insert(model.spec.model_path.clone(), slot.clone());
@@ -211,6 +255,99 @@ impl Scheduler {
         }
         slots.remove(&model.spec.model_path);
         None
+    }
+
+    /// The spec to start the runner with (slots resolved) and the memory
+    /// estimate it was checked against. Refuses a model that cannot fit
+    /// in free memory even after evicting the idle ones.
+    async fn plan(&self, model: &ModelRef) -> Result<(LoadSpec, Option<Estimate>), SchedulerError> {
+        let mut spec = model.spec.clone();
+        let asked = match spec.num_parallel {
+            0 => self.inner.config.num_parallel,
+            n => n,
+        };
+        let path = spec.model_path.clone();
+        let shape = tokio::task::spawn_blocking(move || {
+            hearth_store::GgufInfo::read(&path)
+                .ok()
+                .map(|i| memory::Shape::of(&i))
+        })
+        .await
+        .ok()
+        .flatten();
+        let Some(shape) = shape else {
+            // An unreadable header: the runner will say what is wrong.
+            spec.num_parallel = asked.max(1);
+            return Ok((spec, None));
+        };
+        let free = self.free_memory();
+        let fits = |e: &Estimate| free.is_none_or(|f| e.total() <= f);
+        spec.num_parallel = match asked {
+            _ if spec.embedding => 1,
+            0 if fits(&Estimate::of(&shape, &spec, AUTO_PARALLEL)) => AUTO_PARALLEL,
+            0 => 1,
+            n => n.min(256),
+        };
+        let estimate = Estimate::of(&shape, &spec, spec.num_parallel);
+        if let Some(free) = free.filter(|&f| estimate.total() > f) {
+            if !self.evict_for(estimate.total() - free, &spec.model_path) {
+                return Err(SchedulerError::InsufficientMemory {
+                    needed: estimate.to_string(),
+                    available: memory::human_bytes(free),
+                });
+            }
+        }
+        Ok((spec, Some(estimate)))
+    }
+
+    /// Memory a new model may take: `MemAvailable`, and under
+    /// `max_memory` what the loaded models leave of it. `None` when
+    /// neither is known (no check).
+    fn free_memory(&self) -> Option<u64> {
+        let budget = self.inner.config.max_memory.map(|max| {
+            let used: u64 = self
+                .slots()
+                .values()
+                .filter(|s| s.is_alive())
+                .map(|s| s.running().size)
+                .sum();
+            max.saturating_sub(used)
+        });
+        match (memory::available(), budget) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Stops idle models, least recently used first, until `needed` bytes
+    /// are freed. Stops none and returns false when all the idle ones
+    /// together would not free enough.
+    fn evict_for(&self, needed: u64, keep: &std::path::Path) -> bool {
+        let mut slots = self.slots();
+        let mut idle: Vec<(PathBuf, u64, std::time::SystemTime)> = slots
+            .iter()
+            .filter(|(path, s)| path.as_path() != keep && s.is_alive() && !s.has_leases())
+            .map(|(path, s)| {
+                let r = s.running();
+                (path.clone(), r.size, r.expires_at)
+            })
+            .collect();
+        if idle.iter().map(|(_, size, _)| size).sum::<u64>() < needed {
+            return false;
+        }
+        idle.sort_by_key(|(_, _, expires)| *expires);
+        let mut freed = 0;
+        for (path, size, _) in idle {
+            if freed >= needed {
+                break;
+            }
+            if let Some(slot) = slots.remove(&path) {
+                tracing::info!(model = %slot.running().name, "evicting idle model to free memory");
+                slot.stop();
+                freed += size;
+            }
+        }
+        true
     }
 
     /// Evicts idle models, soonest-expiring first, until a new one fits

@@ -9,6 +9,7 @@ use hearth_engine::runner::RunnerProcess;
 use hearth_engine::{LoadSpec, ModelInfo};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::memory::{self, Estimate};
 use crate::{Inner, KeepAlive, ModelRef};
 
 /// "Forever" as a point in time: what `/api/ps` shows for a pinned model.
@@ -18,6 +19,8 @@ pub(crate) struct Slot {
     path: PathBuf,
     spec: LoadSpec,
     runner: RunnerProcess,
+    /// What the model was estimated to need before it was loaded.
+    estimate: Option<Estimate>,
     state: Mutex<SlotState>,
     /// Generations at once on this runner.
     permits: Arc<Semaphore>,
@@ -43,6 +46,14 @@ pub struct Running {
     pub model_path: PathBuf,
     pub info: ModelInfo,
     pub expires_at: SystemTime,
+    /// Bytes the runner really holds now (its resident set), else the
+    /// estimate.
+    pub size: u64,
+    /// Bytes estimated from the GGUF header before loading (0 if unknown).
+    pub estimate_bytes: u64,
+    /// Requests it generates at once, and how many it is serving now.
+    pub num_parallel: u32,
+    pub active: usize,
 }
 
 /// The right to use a loaded model for one request. The model stays loaded
@@ -61,11 +72,14 @@ impl Slot {
         runner: RunnerProcess,
         keep_alive: KeepAlive,
         owner: Weak<Inner>,
+        estimate: Option<Estimate>,
     ) -> Arc<Self> {
+        let slots = runner.info().n_parallel.max(1) as usize;
         Arc::new(Self {
             path: model.spec.model_path.clone(),
             spec: model.spec.clone(),
             runner,
+            estimate,
             state: Mutex::new(SlotState {
                 name: model.name.clone(),
                 digest: model.digest.clone(),
@@ -75,7 +89,8 @@ impl Slot {
                 epoch: 0,
                 stopping: false,
             }),
-            permits: Arc::new(Semaphore::new(1)),
+            // One lease per runner slot: requests beyond wait for one.
+            permits: Arc::new(Semaphore::new(slots)),
             owner,
         })
     }
@@ -141,12 +156,29 @@ impl Slot {
         } else {
             st.expires_at
         };
+        let info = self.runner.info().clone();
+        let estimate_bytes = self.estimate.map_or(0, |e| e.total());
+        let size = self
+            .runner
+            .pid()
+            .and_then(memory::resident)
+            .filter(|&n| n > 0)
+            .unwrap_or(if estimate_bytes > 0 {
+                estimate_bytes
+            } else {
+                info.total_bytes
+            });
+        let slots = info.n_parallel.max(1) as usize;
         Running {
             name: st.name.clone(),
             digest: st.digest.clone(),
             model_path: self.path.clone(),
-            info: self.runner.info().clone(),
+            num_parallel: info.n_parallel.max(1),
+            active: slots - self.permits.available_permits().min(slots),
+            info,
             expires_at,
+            size,
+            estimate_bytes,
         }
     }
 

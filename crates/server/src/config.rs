@@ -53,14 +53,17 @@ pub struct ServerConfig {
     /// This instance's name in `X-Served-By` (`HEARTH_INSTANCE`; unset:
     /// `hostname:port`, filled in once the port is known).
     pub instance: Option<String>,
+    /// Requests each model generates at once (`HEARTH_NUM_PARALLEL`);
+    /// 0 = four when they fit in free memory, else one.
+    pub num_parallel: u32,
+    /// Memory all loaded models may use together (`HEARTH_MAX_MEMORY`,
+    /// bytes or `512MiB`, `8GB`…); unset = whatever is free.
+    pub max_memory: Option<u64>,
 }
 
 impl ServerConfig {
     /// Reads the `HEARTH_*` variables, falling back to Ollama's defaults.
     pub fn from_env() -> Self {
-        if env_num("HEARTH_NUM_PARALLEL").is_some_and(|n| n > 1) {
-            tracing::warn!("HEARTH_NUM_PARALLEL > 1 is not supported yet: requests to one model run one at a time");
-        }
         Self {
             models: hearth_store::Store::default_root(),
             keep_alive: env("HEARTH_KEEP_ALIVE")
@@ -91,8 +94,40 @@ impl ServerConfig {
             read_only: env("HEARTH_READ_ONLY").is_some_and(|v| env_bool(&v)),
             preload: env("HEARTH_PRELOAD").map_or_else(Vec::new, |v| list(&v)),
             instance: env("HEARTH_INSTANCE"),
+            num_parallel: env_num("HEARTH_NUM_PARALLEL").unwrap_or(0),
+            max_memory: env("HEARTH_MAX_MEMORY").and_then(|v| {
+                let bytes = parse_bytes(&v);
+                if bytes.is_none() {
+                    tracing::warn!(value = %v, "HEARTH_MAX_MEMORY must be a size such as 8GiB; ignored");
+                }
+                bytes
+            }),
         }
     }
+}
+
+/// A size: bytes, or a number with a unit (`K`, `KB`, `KiB`, `M`…, `G`…,
+/// `T`…; decimal for `KB`/`MB`/`GB`/`TB`, binary otherwise).
+fn parse_bytes(v: &str) -> Option<u64> {
+    let v = v.trim();
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (number, unit) = v.split_at(split);
+    let number: f64 = number.parse().ok()?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kib" => 1024.0,
+        "kb" => 1e3,
+        "m" | "mib" => 1024.0 * 1024.0,
+        "mb" => 1e6,
+        "g" | "gib" => 1024.0 * 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "t" | "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        "tb" => 1e12,
+        _ => return None,
+    };
+    Some((number * scale) as u64)
 }
 
 /// A KV cache type Ollama accepts, or `None` (with a warning) for others.
@@ -149,3 +184,18 @@ fn keep_alive_from_env(v: &str) -> KeepAlive {
 
 #[allow(dead_code)]
 const _DEFAULT_KEEP_ALIVE: Duration = Duration::from_secs(300);
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bytes;
+
+    #[test]
+    fn sizes_parse_with_units() {
+        assert_eq!(parse_bytes("1024"), Some(1024));
+        assert_eq!(parse_bytes("1MiB"), Some(1 << 20));
+        assert_eq!(parse_bytes("1.5 GiB"), Some(3 << 29));
+        assert_eq!(parse_bytes("2GB"), Some(2_000_000_000));
+        assert_eq!(parse_bytes("lots"), None);
+        assert_eq!(parse_bytes("5 parsecs"), None);
+    }
+}

@@ -63,13 +63,24 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(serde_json::json!({ "error": self.message })),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            // Busy or draining: worth retrying shortly.
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(RETRY_AFTER_SECS),
+            );
+        }
+        response
     }
 }
+
+/// `Retry-After` of a 503 (a full queue, a draining server), in seconds.
+pub const RETRY_AFTER_SECS: u32 = 1;
 
 impl From<hearth_api::ApiError> for ApiError {
     /// A wire-level validation error keeps the status it was made with.
@@ -116,6 +127,8 @@ impl From<SchedulerError> for ApiError {
             SchedulerError::ShuttingDown => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string())
             }
+            // Ollama answers 500 for a model that does not fit.
+            SchedulerError::InsufficientMemory { .. } => Self::internal(e.to_string()),
         }
     }
 }

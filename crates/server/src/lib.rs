@@ -105,6 +105,8 @@ impl AppState {
             default_keep_alive: config.keep_alive,
             max_loaded: config.max_loaded,
             max_queue: config.max_queue,
+            num_parallel: config.num_parallel,
+            max_memory: config.max_memory,
         });
         let instance = fleet::instance_name(config.instance.as_deref(), 0);
         Ok(Self {

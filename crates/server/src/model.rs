@@ -108,6 +108,8 @@ fn load_spec(
         flash_attention: state.config.flash_attention,
         kv_cache_type: state.config.kv_cache_type.clone(),
         projector_path: None,
+        // 0 lets the scheduler choose from free memory.
+        num_parallel: state.config.num_parallel,
     }
 }
 

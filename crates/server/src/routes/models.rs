@@ -59,11 +59,16 @@ pub async fn ps(State(state): State<AppState>) -> Result<Response, ApiError> {
                 .unwrap_or_default();
             json!({
                 "name": r.name, "model": r.name,
-                "size": r.info.total_bytes, "digest": r.digest,
+                "size": r.size, "digest": r.digest,
                 "details": details(&config, ""),
                 "expires_at": time::local(r.expires_at),
                 "size_vram": r.info.vram_bytes,
                 "context_length": r.info.n_ctx,
+                // Hearth's own: the pre-load estimate beside the real size,
+                // and the slots (requests generated at once) in use.
+                "size_estimate": r.estimate_bytes,
+                "num_parallel": r.num_parallel,
+                "active_requests": r.active,
             })
         })
         .collect();
