@@ -3,10 +3,11 @@
 same GGUF, threads, context and greedy settings; prints the table of ratios
 Hearth / llama-server and writes it as JSON and markdown.
 
-Only one server runs at a time (the machine is small and shared). Each round
-starts every configuration of both servers in turn — single stream, then
-`-np 4` / HEARTH_NUM_PARALLEL=4, then 8 — alternating which server goes
-first (A B, then B A), and the report takes medians over rounds and reps.
+The machine is small and shared, so the runs interleave. Each round starts
+both single-stream servers and alternates their requests (an idle server
+costs no CPU); then, one server at a time, `-np 4` / HEARTH_NUM_PARALLEL=4
+and 8. Which server goes first alternates by round (A B, then B A), and the
+report takes medians over rounds and reps.
 
 Standard library only, so any python3 runs it. The pure table code is in
 report.py. Usage: see `--help` and the README's Performance section.
@@ -407,14 +408,14 @@ def finish_probe(p: subprocess.Popen) -> list[float]:
     return json.loads(out)
 
 
-def run_single(kind: str, cfg, prompts: Prompts, home: Path, logs: Path, res: dict) -> None:
-    client = Client(kind, cfg.hearth_model, cfg)
+def load_single(kind: str, cfg, prompts: Prompts, home: Path, logs: Path, res: dict) -> Server:
+    """Starts one single-stream server and loads the model; records load time
+    and RSS. The caller stops it."""
     s = start_server(kind, cfg, 1, home, logs)
     try:
         if kind == "hearth":
             ensure_hearth_model(s, cfg, home)
             # A server that has not loaded any model yet.
-            time.sleep(0.5)
             res["rss_idle_mb"].append(s.rss_mib())
             t = time.monotonic()
             post_json(s, "/api/generate", {"model": cfg.hearth_model, "keep_alive": -1,
@@ -422,31 +423,53 @@ def run_single(kind: str, cfg, prompts: Prompts, home: Path, logs: Path, res: di
             res["load_s"].append(time.monotonic() - t)
         else:
             res["load_s"].append(s.wait_http("/health"))
-        # Warm-up (untimed): first decode touches every weight page.
-        client.generate(s, prompts.decode(), 16)
+        # Warm-up (untimed): the first decode touches every weight page.
+        Client(kind, cfg.hearth_model, cfg).generate(s, prompts.decode(), 16)
         res["rss_loaded_mb"].append(s.rss_mib())
-        for _ in range(cfg.reps):
-            g = client.generate(s, prompts.decode(), cfg.n_predict)
-            res["decode_tps"].append(g.eval_n / (g.eval_ms / 1000.0) if g.eval_ms else float("nan"))
-            res["decode_tps_client"].append(g.client_decode_tps())
-            res["agg1_tps"].append(g.eval_n / (g.done - g.sent))
-            res["decode_tokens"].append(g.eval_n)
-        for _ in range(cfg.reps):
-            g = client.generate(s, prompts.prefill(cfg.prefill_tokens), 1)
-            # Hearth reports the whole prompt but times only what it evaluated;
-            # the fresh first line leaves at most BOS cached.
-            res["prefill_tps"].append(g.prompt_n / (g.prompt_ms / 1000.0) if g.prompt_ms else float("nan"))
-            res["prefill_tokens"].append(g.prompt_n)
-        for _ in range(cfg.reps):
-            first, grown = prompts.history(cfg.history_tokens)
-            cold = client.generate(s, first, 4)
-            warm = client.generate(s, grown, 4)
-            res["ttft_cold_ms"].append(cold.ttft_ms)
-            res["ttft_warm_ms"].append(warm.ttft_ms)
-            res["history_tokens"].append(cold.prompt_n)
-            res["warm_prompt_eval_ms"].append(warm.prompt_ms)
-    finally:
+    except BaseException:
         s.stop()
+        raise
+    return s
+
+
+def run_single(order: list[str], cfg, prompts: Prompts, home: Path, logs: Path, samples: dict) -> None:
+    """Single-stream metrics with both servers up (an idle server costs no
+    CPU) and their requests alternating, so a burst of load from elsewhere on
+    a shared machine hits both sides instead of one."""
+    servers: dict[str, Server] = {}
+    try:
+        for kind in order:
+            servers[kind] = load_single(kind, cfg, prompts, home, logs, samples[kind])
+        clients = {k: Client(k, cfg.hearth_model, cfg) for k in order}
+        for _ in range(cfg.reps):
+            for kind in order:
+                res = samples[kind]
+                g = clients[kind].generate(servers[kind], prompts.decode(), cfg.n_predict)
+                res["decode_tps"].append(g.eval_n / (g.eval_ms / 1000.0) if g.eval_ms else float("nan"))
+                res["decode_tps_client"].append(g.client_decode_tps())
+                res["agg1_tps"].append(g.eval_n / (g.done - g.sent))
+                res["decode_tokens"].append(g.eval_n)
+        for _ in range(cfg.reps):
+            for kind in order:
+                res = samples[kind]
+                g = clients[kind].generate(servers[kind], prompts.prefill(cfg.prefill_tokens), 1)
+                # Hearth reports the whole prompt but times only what it
+                # evaluated; the fresh first line leaves at most BOS cached.
+                res["prefill_tps"].append(g.prompt_n / (g.prompt_ms / 1000.0) if g.prompt_ms else float("nan"))
+                res["prefill_tokens"].append(g.prompt_n)
+        for _ in range(cfg.reps):
+            for kind in order:
+                res = samples[kind]
+                first, grown = prompts.history(cfg.history_tokens)
+                cold = clients[kind].generate(servers[kind], first, 4)
+                warm = clients[kind].generate(servers[kind], grown, 4)
+                res["ttft_cold_ms"].append(cold.ttft_ms)
+                res["ttft_warm_ms"].append(warm.ttft_ms)
+                res["history_tokens"].append(cold.prompt_n)
+                res["warm_prompt_eval_ms"].append(warm.prompt_ms)
+    finally:
+        for s in servers.values():
+            s.stop()
 
 
 def run_parallel(kind: str, n: int, cfg, prompts: Prompts, home: Path, logs: Path, res: dict) -> None:
@@ -566,8 +589,7 @@ def main() -> int:
         for rnd in range(cfg.rounds):
             order = ["hearth", "llama"] if rnd % 2 == 0 else ["llama", "hearth"]
             print(f"[bench] round {rnd + 1}/{cfg.rounds}: {' then '.join(order)}", flush=True)
-            for kind in order:
-                run_single(kind, cfg, prompts, home, logs, samples[kind])
+            run_single(order, cfg, prompts, home, logs, samples)
             for n in parallel:
                 for kind in order:
                     run_parallel(kind, n, cfg, prompts, home, logs, samples[kind])
