@@ -15,7 +15,7 @@ HEARTH  := $(ROOT)/target/debug/hearth
 CACHE   ?= $(HOME)/.cache/hearth
 APT_PKGS := cmake clang libclang-dev pkg-config python3-venv curl docker-registry haproxy systemd chromium
 
-.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps ui screenshots
+.PHONY: run test build deps system-deps python-deps test-model lint fmt clean-cache fuzz fuzz-deps ui screenshots bench
 
 run: build
 	@scripts/run.sh "$(HEARTH)" "$$(scripts/fetch-test-model.sh | tail -n 1)"
@@ -198,3 +198,17 @@ release:
 	  { echo "make release needs TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD) and HEARTH_UPDATER_PUBKEY" >&2; exit 1; }
 	$(MAKE) package DESKTOP_PROFILE=release
 	scripts/desktop-manifest.sh src-tauri/target/release/bundle/deb "$(HEARTH_UPDATE_BASE_URL)"
+# Benchmark (not part of `make test`): Hearth (release build) against
+# llama.cpp's own llama-server and llama-bench, built from the same llama.cpp
+# library sources as llama-cpp-sys-2 and cached in $(CACHE)/bench. Same GGUF,
+# threads, context and greedy settings; prints Hearth / llama-server ratios
+# and writes target/bench/bench.json and bench.md. See README "Performance".
+#   make bench BENCH_ARGS="--threads 2 --rounds 3"
+BENCH_ARGS ?=
+bench: system-deps python-deps test-model
+	cargo build --release --bin hearth
+	@mkdir -p target/bench
+	PYTHON="$(PY)" BENCH_CACHE="$(CACHE)/bench" scripts/bench/build-llama.sh | tee target/bench/llama.env
+	. target/bench/llama.env && "$(PY)" scripts/bench/bench.py --hearth target/release/hearth \
+	  --llama-server "$$LLAMA_SERVER" --llama-bench "$$LLAMA_BENCH" \
+	  --model "$$(PYTHON=python3 scripts/fetch-test-model.sh | tail -n 1)" $(BENCH_ARGS)
