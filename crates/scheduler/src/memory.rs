@@ -94,7 +94,7 @@ impl Shape {
             n_vocab: info
                 .get("tokenizer.ggml.tokens")
                 .and_then(GgufValue::as_array)
-                .map(array_len)
+                .map(|a| a.len() as u64)
                 .or_else(|| arch("vocab_size").and_then(GgufValue::as_u64))
                 .unwrap_or(0),
             n_ctx_train: info.context_length().unwrap_or(0),
@@ -137,23 +137,6 @@ fn max_of(v: &GgufValue) -> Option<u64> {
         GgufArray::U64(a) => a.iter().max().copied(),
         _ => None,
     }
-}
-
-fn array_len(a: &GgufArray) -> u64 {
-    (match a {
-        GgufArray::U8(v) => v.len(),
-        GgufArray::I8(v) => v.len(),
-        GgufArray::U16(v) => v.len(),
-        GgufArray::I16(v) => v.len(),
-        GgufArray::U32(v) => v.len(),
-        GgufArray::I32(v) => v.len(),
-        GgufArray::F32(v) => v.len(),
-        GgufArray::Bool(v) => v.len(),
-        GgufArray::String(v) => v.len(),
-        GgufArray::U64(v) => v.len(),
-        GgufArray::I64(v) => v.len(),
-        GgufArray::F64(v) => v.len(),
-    }) as u64
 }
 
 /// `MemAvailable` from /proc/meminfo, `None` where there is no such file.
