@@ -303,6 +303,12 @@ impl Server {
         self.send(self.client.get(self.url(path))).await
     }
 
+    /// The body of `GET path` as text (e.g. `/metrics`), whatever the status.
+    pub async fn get_text(&self, path: &str) -> String {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        resp.text().await.unwrap()
+    }
+
     pub async fn delete(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.client.delete(self.url(path)).json(&body))
             .await

@@ -153,15 +153,7 @@ async fn one_instance_offers_the_fleet_contract() {
         .unwrap();
     assert_eq!(resp.status(), 200);
     assert!(resp.chunk().await.unwrap().is_some());
-    let text = b
-        .client
-        .get(b.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = b.get_text("/metrics").await;
     assert_eq!(gauge(&text, "vllm:num_requests_running"), Some(1.0));
     assert_eq!(gauge(&text, "vllm:num_requests_waiting"), Some(0.0));
     assert!(gauge(&text, "vllm:kv_cache_usage_perc").is_some());
@@ -415,14 +407,7 @@ async fn haproxy_fleet_drains_an_instance_without_failed_requests() {
     let mut in_flight = wave(&client, &url, 16, 400);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text = client
-            .get(b.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = b.get_text("/metrics").await;
         if gauge(&text, "vllm:num_requests_running").unwrap_or(0.0) >= 1.0 {
             break;
         }

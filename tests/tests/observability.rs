@@ -20,15 +20,7 @@ async fn prompt_cache_hits_and_kv_cache_use_are_reported() {
                      "options": {"num_predict": 4, "temperature": 0}});
     s.post("/api/generate", req.clone()).await;
     s.post("/api/generate", req).await;
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.get_text("/metrics").await;
     let hits = metric(&text, "vllm:prefix_cache_hits_total");
     let queries = metric(&text, "vllm:prefix_cache_queries_total");
     assert!(

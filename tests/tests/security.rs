@@ -1008,15 +1008,7 @@ async fn sigterm_drains_then_exits_zero() {
         (status, body),
         (503, json!({"error": "server is shutting down"}))
     );
-    let metrics = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = s.get_text("/metrics").await;
     assert_eq!(
         value(&parse_prometheus(&metrics), "hearth_ready", &[]),
         Some(0.0)
@@ -1106,15 +1098,7 @@ async fn long_stream(s: &Server) -> reqwest::Response {
 }
 
 async fn running_generations(s: &Server) -> f64 {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.get_text("/metrics").await;
     value(&parse_prometheus(&text), "vllm:num_requests_running", &[]).unwrap()
 }
 
