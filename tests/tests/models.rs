@@ -18,6 +18,19 @@ async fn create_streams_progress_and_lists_the_model() {
             .0,
         201
     );
+    // A present blob is answered before its body is read, so the connection
+    // is closed; pooled clients re-uploading must never see a hang-up.
+    for _ in 0..10 {
+        let resp = s
+            .client
+            .post(s.url(&format!("/api/blobs/{digest}")))
+            .body(bytes.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["connection"], "close");
+    }
     let (status, ctype, lines) = s
         .stream(
             "/api/create",
