@@ -309,6 +309,11 @@ impl Server {
         resp.text().await.unwrap()
     }
 
+    /// The value of an unlabelled sample in `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        metric_in(&self.get_text("/metrics").await, name)
+    }
+
     pub async fn delete(&self, path: &str, body: Value) -> (u16, Value) {
         self.send(self.client.delete(self.url(path)).json(&body))
             .await
@@ -454,4 +459,14 @@ pub fn text_of(lines: &[Value]) -> String {
                 .unwrap_or("")
         })
         .collect()
+}
+
+/// The value of the unlabelled sample `name` in a Prometheus text page.
+pub fn metric_in(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -6,11 +6,15 @@ use hearth_e2e::{gemma_gguf, text_of, Server};
 use serde_json::{json, Value};
 
 async fn with_gemma() -> Option<Server> {
+    with_gemma_env(&[]).await
+}
+
+async fn with_gemma_env(env: &[(&str, &str)]) -> Option<Server> {
     let Some(path) = gemma_gguf() else {
         eprintln!("skipping: Gemma test model not cached (run `make test-model`)");
         return None;
     };
-    let s = Server::start().await;
+    let s = Server::start_with(env).await;
     let (status, body) = s.create_from_file("gemma3:270m", &path, json!({})).await;
     assert_eq!(status, 200, "{body}");
     Some(s)
@@ -77,4 +81,66 @@ async fn gemma_chats_and_caches_prompts_without_changing_answers() {
     assert_eq!(start(&after_long), start(&fresh));
     assert_eq!(start(&again), start(&fresh));
     assert!(fresh["response"].as_str().unwrap().len() > 10, "{fresh}");
+}
+
+#[tokio::test]
+async fn gemma_resumes_a_long_prompt_from_a_checkpoint_once_its_window_moved_on() {
+    // One slot and a small batch: a sliding-window cache of 768 cells
+    // (window 512 plus the batch, padded), whatever the machine.
+    let Some(s) = with_gemma_env(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
+        return;
+    };
+    let gen = |prompt: &str, n: u32| json!({"model": "gemma3:270m", "prompt": prompt, "raw": true, "stream": false, "options": greedy(n)});
+    let notes: String = (1..=24)
+        .map(|i| {
+            format!(
+                "Note {i}: the number {i} comes after {} and before {}.\n",
+                i - 1,
+                i + 1
+            )
+        })
+        .collect();
+    let first = format!("{notes}Counting on: 1, 2, 3, 4, 5, 6, 7, 8,");
+    let a = s.post("/api/generate", gen(&first, 320)).await.1;
+    let n_first = a["prompt_eval_count"].as_u64().unwrap();
+    assert!((300..700).contains(&n_first), "{a}");
+    // The window has moved past the prompt's end: the cache forgot the
+    // positions a continuation from there attends to.
+    assert!(a["eval_count"].as_u64().unwrap() > 260, "{a}");
+
+    let (hits, restores) = (
+        s.metric("vllm:prefix_cache_hits_total").await,
+        s.metric("hearth_prompt_cache_checkpoint_restores_total")
+            .await,
+    );
+    let grown = format!("{first} nine, ten. That is enough counting. The next note is");
+    let b = s.post("/api/generate", gen(&grown, 12)).await.1;
+    assert_eq!(
+        s.metric("hearth_prompt_cache_checkpoint_restores_total")
+            .await
+            - restores,
+        1.0
+    );
+    let reused = s.metric("vllm:prefix_cache_hits_total").await - hits;
+    assert!(
+        reused >= (n_first - 1) as f64,
+        "reused {reused} of {n_first}"
+    );
+
+    // The restored state says what a freshly loaded model says.
+    s.post(
+        "/api/generate",
+        json!({"model": "gemma3:270m", "keep_alive": 0}),
+    )
+    .await;
+    let fresh = s.post("/api/generate", gen(&grown, 12)).await.1;
+    let start = |v: &Value| {
+        v["response"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .take(16)
+            .collect::<String>()
+    };
+    assert_eq!(start(&b), start(&fresh), "{b} / {fresh}");
 }

@@ -1,16 +1,7 @@
 //! Prompt-cache and KV-cache metrics, and log files for the desktop app.
 
-use hearth_e2e::Server;
+use hearth_e2e::{metric_in as metric, Server};
 use serde_json::json;
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
-        .unwrap_or_else(|| panic!("{name} missing:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
-}
 
 #[tokio::test]
 async fn prompt_cache_hits_and_kv_cache_use_are_reported() {

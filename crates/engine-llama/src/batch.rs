@@ -22,6 +22,7 @@ use llama_cpp_2::token::LlamaToken;
 use hearth_engine::stop::{StopMatcher, StopStep};
 use hearth_engine::{Completion, DoneReason, EngineError, GenerateRequest, TokenSink};
 
+use crate::checkpoint;
 use crate::generate::{elapsed_ns, fit_to_context, grammar_of, prompt_tokens};
 use crate::loaded::LlamaLoaded;
 use crate::logprobs;
@@ -70,7 +71,7 @@ struct Active<'s> {
     prompt: Vec<LlamaToken>,
     /// Prompt tokens in the slot's cache so far (reused + prefilled).
     prompt_done: usize,
-    reused: usize,
+    reused: Reused,
     sampler: Sampler,
     stops: StopMatcher,
     text: Utf8Decoder,
@@ -151,7 +152,7 @@ impl<'s> Batcher<'s> {
             // safely, and their caches are in an unknown state.
             let error = EngineError::Generate(format!("decode: {e}"));
             for a in std::mem::take(&mut self.active) {
-                m.seqs[a.seq].tokens.clear();
+                m.seqs[a.seq].clear();
                 let _ = m.ctx.clear_kv_cache_seq(Some(a.seq as u32), None, None);
                 done.push(Finished {
                     id: a.id,
@@ -228,7 +229,7 @@ impl<'s> Batcher<'s> {
             let prompt = fit_to_context(prompt, m.n_ctx_slot, &req);
             let seq = self.choose_slot(m, &prompt);
             let reused = reuse_prefix(m, seq, &prompt);
-            (seq, prompt, reused, reused)
+            (seq, prompt, reused, reused.n)
         } else {
             // Images are encoded and decoded into the slot here, all but
             // the last prompt token, which the batch loop decodes as usual.
@@ -340,6 +341,7 @@ impl<'s> Batcher<'s> {
             if a.prompt_done == a.prompt.len() {
                 a.prompt_eval_ns = elapsed_ns(a.admitted);
                 a.eval_started = Instant::now();
+                checkpoint::take(m, a.seq, a.prompt.len());
             }
         }
     }
@@ -444,7 +446,8 @@ fn finish(
         eval_duration_ns: elapsed_ns(a.eval_started),
         context: a.context,
         stop_sequence: a.stops.matched().map(str::to_string),
-        prompt_cached: a.reused as u32,
+        prompt_cached: a.reused.n as u32,
+        prompt_restored: a.reused.from_checkpoint,
         kv_used: m.seqs[a.seq].tokens.len() as u32,
         kv_size: m.n_ctx_slot,
     })
@@ -454,29 +457,54 @@ fn common_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
+/// What a request found in its slot's cache.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Reused {
+    /// Prompt tokens kept from the cache.
+    pub(crate) n: usize,
+    /// Whether they were resumed from a sliding-window checkpoint.
+    pub(crate) from_checkpoint: bool,
+}
+
 /// Drops whatever slot `seq` caches after its longest common prefix with
-/// `prompt` and returns how many tokens are reused. At least one prompt
+/// `prompt` and says how many tokens are reused. At least one prompt
 /// token is always evaluated again so there are fresh logits to sample.
-pub(crate) fn reuse_prefix(m: &mut LlamaLoaded, seq: usize, prompt: &[LlamaToken]) -> usize {
-    let cached = &m.seqs[seq].tokens;
-    let reuse = common_prefix(cached, prompt).min(prompt.len() - 1);
-    let id = seq as u32;
-    // A sliding-window cache forgets old positions as it goes. Once it has,
-    // a kept prefix would miss its start in those layers, so only an
-    // intact cache (it still holds position 0) can be reused.
-    let intact = cached.is_empty() || m.ctx.kv_cache_seq_pos_min(seq as i32) <= 0;
-    let trimmed = intact
-        && reuse > 0
-        && m.ctx
-            .clear_kv_cache_seq(Some(id), Some(reuse as u32), None)
-            .unwrap_or(false);
-    if trimmed {
-        m.seqs[seq].tokens.truncate(reuse);
-        reuse
-    } else {
-        // Some caches (sliding-window layers) cannot drop a suffix.
-        let _ = m.ctx.clear_kv_cache_seq(Some(id), None, None);
-        m.seqs[seq].tokens.clear();
-        0
+pub(crate) fn reuse_prefix(m: &mut LlamaLoaded, seq: usize, prompt: &[LlamaToken]) -> Reused {
+    let lcp = common_prefix(&m.seqs[seq].tokens, prompt).min(prompt.len() - 1);
+    if lcp > 0 {
+        // A sliding-window cache forgets old positions as it goes; the
+        // prefix is only usable while the window before its end is intact,
+        // else from a checkpoint taken where an earlier prompt ended.
+        let pos_min = m.ctx.kv_cache_seq_pos_min(seq as i32);
+        if checkpoint::window_holds(m.window, pos_min, lcp) && keep_prefix(m, seq, lcp) {
+            return Reused {
+                n: lcp,
+                from_checkpoint: false,
+            };
+        }
+        if let Some(n) = checkpoint::restore(m, seq, lcp) {
+            if keep_prefix(m, seq, n) {
+                return Reused {
+                    n,
+                    from_checkpoint: true,
+                };
+            }
+        }
     }
+    let _ = m.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+    m.seqs[seq].clear();
+    Reused::default()
+}
+
+/// Drops slot `seq`'s cache from position `n` on. Some caches (recurrent
+/// state) cannot drop a suffix: false then.
+fn keep_prefix(m: &mut LlamaLoaded, seq: usize, n: usize) -> bool {
+    let dropped = m
+        .ctx
+        .clear_kv_cache_seq(Some(seq as u32), Some(n as u32), None)
+        .unwrap_or(false);
+    if dropped {
+        m.seqs[seq].truncate(n);
+    }
+    dropped
 }

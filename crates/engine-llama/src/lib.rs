@@ -8,6 +8,7 @@
 
 mod backend;
 pub mod batch;
+mod checkpoint;
 mod context;
 mod embed;
 mod embed_plan;

@@ -11,6 +11,7 @@ use hearth_engine::{
 };
 
 use crate::backend::backend;
+use crate::checkpoint::{self, Checkpoint};
 use crate::context::{self, Pooling};
 use crate::vision::Vision;
 
@@ -32,16 +33,39 @@ pub struct LlamaLoaded {
     pub(crate) embed_seqs: Option<u32>,
     /// The projector of a multimodal model (`LoadSpec::projector_path`).
     pub(crate) vision: Option<Vision>,
+    /// The attention window of a sliding-window model (see `checkpoint`).
+    pub(crate) window: Option<u32>,
+    /// Whether the context keeps a separate sliding-window state; learnt at
+    /// the first checkpoint.
+    pub(crate) partial_state: Option<bool>,
     info: ModelInfo,
 }
 
 /// What one sequence of the context holds.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(crate) struct SeqCache {
-    /// Tokens in the KV cache at positions 0.., in order.
+    /// Tokens in the KV cache at positions 0.., in order. Shorten it only
+    /// through [`SeqCache::truncate`] / [`SeqCache::clear`].
     pub(crate) tokens: Vec<LlamaToken>,
     /// When a request last used it (a logical clock), for LRU choice.
     pub(crate) last_used: u64,
+    /// Sliding-window states of earlier prompt ends, oldest first; each
+    /// covers a prefix of `tokens`.
+    pub(crate) checkpoints: Vec<Checkpoint>,
+}
+
+impl SeqCache {
+    /// Keeps the first `n` tokens; checkpoints past them are stale.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.tokens.truncate(n);
+        self.checkpoints.retain(|c| (c.pos_max() as usize) < n);
+    }
+
+    /// Forgets everything the sequence held.
+    pub(crate) fn clear(&mut self) {
+        self.tokens.clear();
+        self.checkpoints.clear();
+    }
 }
 
 // SAFETY-free justification: LlamaContext is Send (checked by the crate);
@@ -91,6 +115,8 @@ impl LlamaLoaded {
             n_ctx_slot,
             embed_seqs,
             vision,
+            window: checkpoint::window_of(model),
+            partial_state: None,
             info,
         })
     }
@@ -104,7 +130,7 @@ impl LlamaLoaded {
     pub(crate) fn forget_caches(&mut self) {
         self.ctx.clear_kv_cache();
         for seq in &mut self.seqs {
-            seq.tokens.clear();
+            seq.clear();
         }
     }
 

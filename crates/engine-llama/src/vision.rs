@@ -127,7 +127,7 @@ pub(crate) fn prefill(
     m: &mut LlamaLoaded,
     seq: usize,
     req: &GenerateRequest,
-) -> Result<(Vec<LlamaToken>, usize), EngineError> {
+) -> Result<(Vec<LlamaToken>, batch::Reused), EngineError> {
     if m.vision.is_none() {
         return Err(EngineError::InvalidRequest(
             "this model does not support images".into(),
@@ -182,7 +182,7 @@ pub(crate) fn prefill(
     // `head` is never empty (BOS at least); keep its last token out of the
     // reuse so the prefix below always decodes something before the images.
     let reused = batch::reuse_prefix(m, seq, &head);
-    prefill_text(m, seq, &head[reused..], reused)?;
+    prefill_text(m, seq, &head[reused.n..], reused.n)?;
     let n_past = m.seqs[seq].tokens.len();
     let vision = m.vision.as_mut().expect("checked above");
     let new_n_past = chunks
@@ -224,7 +224,7 @@ pub(crate) fn prefill(
             "image prefill: the KV cache cannot drop its last position".into(),
         ));
     }
-    m.seqs[seq].tokens.truncate(last);
+    m.seqs[seq].truncate(last);
     Ok((prompt, reused))
 }
 
@@ -258,7 +258,7 @@ fn prefill_text(
 /// Empties slot `seq` after a failure left its cache in an unknown state.
 fn forget(m: &mut LlamaLoaded, seq: usize) {
     let _ = m.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
-    m.seqs[seq].tokens.clear();
+    m.seqs[seq].clear();
 }
 
 /// Appends what `chunks` put into the KV cache: text tokens as themselves,

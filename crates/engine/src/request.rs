@@ -131,6 +131,10 @@ pub struct Completion {
     /// Prompt tokens served from the KV cache instead of evaluated.
     #[serde(default)]
     pub prompt_cached: u32,
+    /// Whether that cached prefix was resumed from a sliding-window
+    /// checkpoint (the cache itself had forgotten its start).
+    #[serde(default)]
+    pub prompt_restored: bool,
     /// Tokens held in the KV cache when the generation ended, and its size.
     #[serde(default)]
     pub kv_used: u32,

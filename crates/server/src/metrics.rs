@@ -46,6 +46,8 @@ pub struct Metrics {
     generation_requests: AtomicI64,
     /// Prompt tokens reused from the KV cache.
     prefix_hits: AtomicU64,
+    /// Generations whose cached prefix came from a checkpoint.
+    checkpoint_restores: AtomicU64,
     /// KV cache (tokens in use, size) after the latest generation.
     kv: Mutex<(u32, u32)>,
 }
@@ -96,6 +98,7 @@ impl Metrics {
             running_unsent: AtomicI64::new(0),
             generation_requests: AtomicI64::new(0),
             prefix_hits: AtomicU64::new(0),
+            checkpoint_restores: AtomicU64::new(0),
             kv: Mutex::new((0, 0)),
         }
     }
@@ -117,6 +120,8 @@ impl Metrics {
     pub fn generation_finished(&self, c: &Completion) {
         self.prefix_hits
             .fetch_add(u64::from(c.prompt_cached), Ordering::Relaxed);
+        self.checkpoint_restores
+            .fetch_add(u64::from(c.prompt_restored), Ordering::Relaxed);
         if c.kv_size > 0 {
             *self.kv.lock().expect("metrics lock") = (c.kv_used, c.kv_size);
         }
@@ -271,6 +276,12 @@ impl Metrics {
             "vllm:prefix_cache_hits_total",
             "Prompt tokens served from the prompt (prefix) cache.",
             self.prefix_hits.load(Ordering::Relaxed) as f64,
+        );
+        counter(
+            out,
+            "hearth_prompt_cache_checkpoint_restores_total",
+            "Generations that resumed a sliding-window model's cached prefix from a checkpoint.",
+            self.checkpoint_restores.load(Ordering::Relaxed) as f64,
         );
         let (kv_used, kv_size) = *self.kv.lock().expect("metrics lock");
         gauge(
