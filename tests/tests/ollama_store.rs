@@ -56,4 +56,24 @@ async fn ollama_store_is_listed_and_runs() {
     assert_eq!(status, 200);
     assert_eq!(lines.last().unwrap()["done"], true, "{lines:?}");
     assert!(lines.last().unwrap()["prompt_eval_count"].as_u64().unwrap() > 3);
+
+    // Another program sharing the store (Ollama itself, or the one writing
+    // instance of a fleet) adds and removes tags: the list follows at once.
+    std::fs::copy(mdir.join("latest"), mdir.join("other")).unwrap();
+    let names = |tags: serde_json::Value| -> Vec<String> {
+        let mut n: Vec<String> = tags["models"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        names(s.get("/api/tags").await.1),
+        ["tinyllama:latest", "tinyllama:other"]
+    );
+    std::fs::remove_file(mdir.join("latest")).unwrap();
+    assert_eq!(names(s.get("/api/tags").await.1), ["tinyllama:other"]);
 }

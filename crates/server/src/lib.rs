@@ -66,6 +66,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub scheduler: Scheduler,
     facts: Arc<templates::FactsCache>,
+    /// The `/api/tags` answer while the manifests stay unchanged.
+    tags: Arc<routes::models::TagsCache>,
     /// Host check, CORS, keys, limits and timeouts.
     pub security: Arc<security::Settings>,
     /// Loading pinned models, serving or draining, and the requests in
@@ -115,6 +117,7 @@ impl AppState {
             store: Arc::new(store),
             scheduler,
             facts: Arc::default(),
+            tags: Arc::default(),
             security: Arc::default(),
             lifecycle: Arc::default(),
         })

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use hearth_api::{CopyRequest, DeleteRequest, ShowRequest};
 use hearth_store::gguf::GgufInfo;
 use hearth_store::{ConfigV2, Model, Name, StoreError};
@@ -14,14 +15,66 @@ use crate::error::ApiError;
 use crate::generation::json_response;
 use crate::{show, time, AppState};
 
+/// The latest `/api/tags` body and the fingerprint of the manifests it
+/// was built from. Clients (IDE plugins, load balancers, the web UI) poll
+/// the list often; while no manifest changed, the answer is the same bytes,
+/// served without reading a manifest or leaving the async worker.
+#[derive(Default)]
+pub struct TagsCache(std::sync::Mutex<Option<(u64, Bytes)>>);
+
+impl TagsCache {
+    fn get(&self, fingerprint: u64) -> Option<Bytes> {
+        let cached = self.0.lock().expect("tags cache lock");
+        cached
+            .as_ref()
+            .filter(|(f, _)| *f == fingerprint)
+            .map(|(_, body)| body.clone())
+    }
+
+    fn put(&self, fingerprint: u64, body: Bytes) {
+        *self.0.lock().expect("tags cache lock") = Some((fingerprint, body));
+    }
+}
+
 pub async fn tags(State(state): State<AppState>) -> Result<Response, ApiError> {
+    // Taken before the listing: a change made while it is built shows up
+    // as a new fingerprint on the next call.
+    let fingerprint = state.store.manifests_fingerprint().ok();
+    if let Some(body) = fingerprint.and_then(|f| state.tags.get(f)) {
+        return Ok(json_bytes(body));
+    }
+    let (models, complete) = list_models(&state).await?;
+    let body = Bytes::from(serde_json::to_vec(&json!({ "models": models })).expect("JSON"));
+    if let (Some(f), true) = (fingerprint, complete) {
+        state.tags.put(f, body.clone());
+    }
+    Ok(json_bytes(body))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Every installed model as `/api/tags` lists it, and whether every one
+/// could be described in full (only then is the list worth caching).
+async fn list_models(state: &AppState) -> Result<(Vec<Value>, bool), ApiError> {
     let store = state.store.clone();
     let entries = tokio::task::spawn_blocking(move || store.list())
         .await
         .map_err(|e| ApiError::internal(e.to_string()))??;
     let mut models = Vec::with_capacity(entries.len());
+    let mut complete = true;
     for e in entries {
         let Ok(Some(model)) = state.store.load(&e.name) else {
+            complete = false;
             continue; // a manifest whose layers are unreadable is not listed
         };
         let name = e.name.display_shortest();
@@ -31,12 +84,13 @@ pub async fn tags(State(state): State<AppState>) -> Result<Response, ApiError> {
             "size": e.size, "digest": e.digest,
             "details": details(&model.config, ""),
         });
-        if let Some(caps) = model_capabilities(&state, &model).await {
-            entry["capabilities"] = json!(caps);
+        match model_capabilities(state, &model).await {
+            Some(caps) => entry["capabilities"] = json!(caps),
+            None => complete = false,
         }
         models.push(entry);
     }
-    Ok(json_response(StatusCode::OK, &json!({ "models": models })))
+    Ok((models, complete))
 }
 
 /// A model's capabilities from its (cached) GGUF facts and template.

@@ -3,6 +3,7 @@
 //! does; anything else is ignored with a warning.
 
 use std::fs;
+use std::hash::{Hash, Hasher};
 use std::io;
 use std::path::Path;
 
@@ -53,6 +54,17 @@ impl Store {
         Ok(scan)
     }
 
+    /// A fingerprint of the manifests tree: every entry's path, size,
+    /// modification time and inode, gathered with `stat` calls only. Any
+    /// write to the model list (manifests are replaced by rename, which
+    /// also touches their directory) changes it, whichever process made
+    /// it, so a listing built from the manifests can be cached against it.
+    pub fn manifests_fingerprint(&self) -> Result<u64> {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        fingerprint_dir(&self.manifests_dir(), 0, &mut hasher)?;
+        Ok(hasher.finish())
+    }
+
     /// Names of all files exactly at `manifests/*/*/*/*` whose path parts
     /// form a valid name.
     fn manifest_names(&self) -> Result<Vec<Name>> {
@@ -61,6 +73,32 @@ impl Store {
         walk_names(&self.manifests_dir(), &mut parts, &mut names)?;
         Ok(names)
     }
+}
+
+/// Recursive part of [`Store::manifests_fingerprint`].
+fn fingerprint_dir(dir: &Path, depth: usize, hasher: &mut impl Hasher) -> Result<()> {
+    let read = match fs::read_dir(dir) {
+        Ok(read) => read,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut entries: Vec<_> = read.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
+        path.hash(hasher);
+        (meta.len(), meta.modified().ok()).hash(hasher);
+        // Timestamps can be coarse (ext4 ticks in milliseconds); a manifest
+        // replaced by rename always has a new inode.
+        #[cfg(unix)]
+        std::os::unix::fs::MetadataExt::ino(&meta).hash(hasher);
+        if meta.is_dir() && depth + 1 < NAME_DEPTH {
+            fingerprint_dir(&path, depth + 1, hasher)?;
+        }
+    }
+    Ok(())
 }
 
 /// Recursive part of [`Store::manifest_names`]: `parts` holds the
@@ -157,5 +195,29 @@ mod tests {
             .collect();
         assert_eq!(names, ["ns/newer:tag", "older:latest"]);
         assert_eq!(store.scan_manifests().unwrap().corrupt, 1);
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_every_model_list_change_only() {
+        let (_dir, store) = temp_store();
+        let empty = store.manifests_fingerprint().unwrap();
+        assert_eq!(store.manifests_fingerprint().unwrap(), empty, "stable");
+        let first = simple_model(&store, "a", b"1");
+        let one = store.manifests_fingerprint().unwrap();
+        assert_ne!(one, empty, "added");
+        store.copy(&name("a"), &name("ns/b:tag")).unwrap();
+        let two = store.manifests_fingerprint().unwrap();
+        assert_ne!(two, one, "copied into a new namespace");
+        // Rewritten in place with other content: same name, new manifest.
+        let mut changed = first.clone();
+        changed.layers.clear();
+        store.write_manifest(&name("a"), &changed).unwrap();
+        let rewritten = store.manifests_fingerprint().unwrap();
+        assert_ne!(rewritten, two, "rewritten");
+        // A blob written is no change to the list.
+        layer(&store, crate::manifest::media_type::MODEL, b"unrelated");
+        assert_eq!(store.manifests_fingerprint().unwrap(), rewritten);
+        store.delete(&name("ns/b:tag")).unwrap();
+        assert_ne!(store.manifests_fingerprint().unwrap(), rewritten, "deleted");
     }
 }
