@@ -74,3 +74,36 @@ async fn flash_attention_off_still_generates() {
         .await;
     assert_eq!(status, 200, "{body}");
 }
+
+/// The nice value of a process, from `/proc/<pid>/stat` (field 19).
+fn nice_of(pid: u32) -> i64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after_comm = &stat[stat.rfind(')').unwrap() + 2..];
+    after_comm.split(' ').nth(16).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn runners_compute_at_a_lower_priority_unless_told_otherwise() {
+    for (setting, lower) in [(None, 5), (Some("0"), 0), (Some("12"), 12)] {
+        let env: Vec<(&str, &str)> = setting
+            .map(|v| vec![("HEARTH_RUNNER_NICE", v)])
+            .unwrap_or_default();
+        let s = Server::start_with(&env).await;
+        s.create_tiny("tiny").await;
+        let (status, body) = s
+            .post(
+                "/api/generate",
+                json!({"model": "tiny", "prompt": "hi", "stream": false, "options": {"num_predict": 2}}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        let runners = s.runner_pids();
+        assert_eq!(runners.len(), 1, "{runners:?}");
+        let server = nice_of(s.pid());
+        assert_eq!(
+            nice_of(runners[0]) - server,
+            lower,
+            "HEARTH_RUNNER_NICE={setting:?}"
+        );
+    }
+}

@@ -37,7 +37,11 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     (
         "HEARTH_NUM_PARALLEL",
-        "parallel requests per model (only 1 is supported yet)",
+        "parallel requests per model (default: 4 when they fit in memory, else 1)",
+    ),
+    (
+        "HEARTH_RUNNER_NICE",
+        "how much lower model runners' CPU priority is than the server's, 0-19 (default 5)",
     ),
     (
         "HEARTH_MAX_LOADED_MODELS",

@@ -87,13 +87,19 @@ enum Command {
     },
     /// Internal: host one model for the server (started by `serve`).
     #[command(hide = true)]
-    Runner { spec: String },
+    Runner {
+        /// Lower this process's CPU priority by this much first.
+        #[arg(long, default_value_t = 0)]
+        nice: i32,
+        spec: String,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Some(Command::Runner { spec }) = &cli.command {
+    if let Some(Command::Runner { spec, nice }) = &cli.command {
         serve::init_tracing("warn");
+        lower_priority(*nice);
         return ExitCode::from(hearth_engine_llama::runner::main(spec) as u8);
     }
     if matches!(cli.command, Some(Command::Serve(_))) {
@@ -173,4 +179,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain()
         .filter_map(|c| c.downcast_ref::<std::io::Error>())
         .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+/// Lowers this process's CPU priority by `nice` before any thread starts,
+/// so every thread llama.cpp creates inherits it. Best effort: a refusal
+/// only costs responsiveness.
+fn lower_priority(nice: i32) {
+    #[cfg(unix)]
+    if nice > 0 {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let now = getpriority_process(None).unwrap_or(0);
+        if let Err(e) = setpriority_process(None, (now + nice).min(19)) {
+            tracing::warn!("cannot lower the runner's priority: {e}");
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = nice;
 }

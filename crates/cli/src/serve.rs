@@ -97,7 +97,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     }
     let models = config.models.clone();
-    let runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
+    let mut runner = RunnerCommand::current_exe().context("cannot find the hearth executable")?;
+    if config.runner_nice > 0 {
+        runner
+            .args
+            .extend(["--nice".into(), config.runner_nice.to_string()]);
+    }
     let state = AppState::new(config, runner)
         .with_context(|| format!("cannot open the model store at {}", models.display()))?
         .with_security(security);

@@ -59,7 +59,16 @@ pub struct ServerConfig {
     /// Memory all loaded models may use together (`HEARTH_MAX_MEMORY`,
     /// bytes or `512MiB`, `8GB`…); unset = whatever is free.
     pub max_memory: Option<u64>,
+    /// How much lower the CPU priority of model runners is than the
+    /// server's (`HEARTH_RUNNER_NICE`, a nice increment 0–19, default 5).
+    pub runner_nice: i32,
 }
+
+/// Runners compute at a lower priority than the server by default: on a
+/// busy CPU the API (and the desktop, and the user's other programs) answer
+/// at once instead of waiting out a runner's time slice; on an otherwise
+/// idle machine the runner still gets every free cycle.
+pub const DEFAULT_RUNNER_NICE: i32 = 5;
 
 impl ServerConfig {
     /// Reads the `HEARTH_*` variables, falling back to Ollama's defaults.
@@ -95,6 +104,7 @@ impl ServerConfig {
             preload: env("HEARTH_PRELOAD").map_or_else(Vec::new, |v| list(&v)),
             instance: env("HEARTH_INSTANCE"),
             num_parallel: env_num("HEARTH_NUM_PARALLEL").unwrap_or(0),
+            runner_nice: env_num("HEARTH_RUNNER_NICE").map_or(DEFAULT_RUNNER_NICE, |n| n.min(19) as i32),
             max_memory: env("HEARTH_MAX_MEMORY").and_then(|v| {
                 let bytes = parse_bytes(&v);
                 if bytes.is_none() {
