@@ -51,21 +51,43 @@ function renderStatus(s) {
     li.append(code, b);
     ul.append(li);
   }
+  $("exposed-pill").hidden = !s.exposed;
   if (s.phase === "running") probeWebUi(s.url);
+  showView();
 }
 
-// Once the server ships its web UI at /ui/, offer it in this window.
-let webUiChecked = false;
+// The window's main view is the server's web UI (/ui/) in a frame, once
+// the server runs and serves it; "App" holds what only the desktop app can
+// do. The user's pick sticks; while the server is down the app view shows
+// (with its Start button) and the web UI comes back when it is up again.
+let wantedView = "ui";
+let webUi = null; // the URL of the web UI once the server answered for it
+
 async function probeWebUi(url) {
-  if (webUiChecked) return;
-  webUiChecked = true;
+  if (webUi && webUi.startsWith(url)) return;
   try {
     const r = await fetch(url + "/ui/", { method: "HEAD" });
-    if (r.ok) {
-      $("open-webui").hidden = false;
-      $("open-webui").onclick = () => { window.location.href = url + "/ui/"; };
-    }
-  } catch (_) { /* no web UI yet */ }
+    if (r.ok) webUi = url + "/ui/";
+  } catch (_) { /* not up yet: the next status tries again */ }
+  showView();
+}
+
+function showView() {
+  const available = !!webUi && status && status.phase === "running";
+  const view = wantedView === "ui" && available ? "ui" : "app";
+  $("view-ui").disabled = !available;
+  $("view-ui").setAttribute("aria-pressed", String(view === "ui"));
+  $("view-app").setAttribute("aria-pressed", String(view === "app"));
+  $("ui-view").hidden = view !== "ui";
+  $("app-view").hidden = view !== "app";
+  document.body.dataset.view = view;
+  const frame = $("webui");
+  if (view === "ui" && frame.getAttribute("src") !== webUi) frame.setAttribute("src", webUi);
+}
+
+function pickView(view) {
+  wantedView = view;
+  showView();
 }
 
 function renderUpdate(u) {
@@ -198,6 +220,8 @@ function wire() {
     try { await invoke("update_install"); } catch (e) { renderUpdate({ state: "failed", error: String(e) }); }
   };
   $("quit").onclick = () => invoke("quit");
+  $("view-ui").onclick = () => pickView("ui");
+  $("view-app").onclick = () => pickView("app");
 }
 
 async function main() {

@@ -5,7 +5,10 @@
 //! year (`immutable`); `index.html` and the other files are revalidated on
 //! every load (`no-cache`) so a new build shows at once. Every answer has
 //! a strict Content-Security-Policy: only this origin's scripts, styles,
-//! images and API, no inline code, no framing. The files are public (the
+//! images and API, no inline code, and no framing except by the desktop
+//! app's own window (which shows the UI in a frame under its status bar;
+//! `X-Frame-Options` cannot name such an origin, so the CSP alone decides,
+//! as every current browser engine does when both are sent). The files are public (the
 //! UI asks for an API key itself when keys are on); the `Host` check and
 //! CORS still apply to them.
 
@@ -21,10 +24,13 @@ use crate::AppState;
 include!(concat!(env!("OUT_DIR"), "/ui_assets.rs"));
 
 /// Only this origin; no inline scripts or styles (the build has none), no
-/// plugins, no framing, no form posts elsewhere.
+/// plugins, no form posts elsewhere, no framing but by the desktop app's
+/// webview (`tauri://localhost` on Linux and macOS, `http(s)://tauri.localhost`
+/// on Windows).
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-    base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'self' tauri://localhost http://tauri.localhost https://tauri.localhost";
 
 /// Served when the binary was built without `ui/dist`.
 const FALLBACK: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -90,10 +96,6 @@ fn respond(path: &str, body: &'static [u8]) -> Response {
     headers.insert(
         HeaderName::from_static("referrer-policy"),
         HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(
-        HeaderName::from_static("x-frame-options"),
-        HeaderValue::from_static("DENY"),
     );
     response
 }

@@ -153,6 +153,36 @@ def test_window_loads_and_server_answers(app, env):
     assert any(n.startswith("hearth.log") for n in names), names
 
 
+def test_window_shows_the_web_ui_then_the_app_view(app, env):
+    """The main view is the server's web UI in a frame; App holds the rest."""
+    driver = app["driver"]
+    body = driver.find_element(By.TAG_NAME, "body")
+    wait_until(lambda: body.get_attribute("data-view") == "ui", 30, 0.2, "the web UI view")
+    assert not el(app, "app-view").is_displayed()
+    frame = el(app, "webui")
+    assert frame.get_attribute("src") == f"http://127.0.0.1:{env['port']}/ui/"
+    driver.switch_to.frame(frame)
+    try:
+        # The web UI itself ran in the frame (its CSP lets this window frame
+        # it) and reached the server: its page navigation and Models page.
+        wait_until(lambda: driver.find_elements(By.CSS_SELECTOR, 'nav[aria-label="Pages"] a'),
+                   30, 0.2, "the web UI's navigation")
+        links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, 'nav[aria-label="Pages"] a')]
+        assert "Models" in links and "Chat" in links, links
+        wait_until(lambda: "No models yet" in driver.find_element(By.TAG_NAME, "main").text
+                   or driver.find_elements(By.CSS_SELECTOR, "main table"),
+                   30, 0.2, "the Models page from the server")
+    finally:
+        driver.switch_to.default_content()
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(SHOTS, "window.png"))
+    el(app, "view-app").click()
+    wait_until(lambda: body.get_attribute("data-view") == "app", 10, 0.1, "the app view")
+    assert not el(app, "ui-view").is_displayed()
+    assert el(app, "view-app").get_attribute("aria-pressed") == "true"
+
+
 def test_open_logs_button(app):
     el(app, "open-logs").click()
     wait_until(lambda: el(app, "log-dir").text.endswith("/logs"), 10, 0.1, "the log folder")
@@ -165,7 +195,7 @@ def test_first_run_prompt_and_screenshot(app):
     assert not el(app, "autostart").is_selected()
     if SHOTS:
         os.makedirs(SHOTS, exist_ok=True)
-        app["driver"].save_screenshot(os.path.join(SHOTS, "window.png"))
+        app["driver"].save_screenshot(os.path.join(SHOTS, "window-app.png"))
 
 
 def test_stop_and_start_buttons(app, env):

@@ -102,6 +102,9 @@ def test_a_server_exposed_to_the_network_is_flagged(tmp_path):
                    timeout=30)
     with launch_app(env) as app:
         wait_until(lambda: phase(app) == "running", 60, 0.2, "running")
+        # Flagged in the header, over every view, and on the server card.
+        assert el(app, "exposed-pill").is_displayed()
+        el(app, "view-app").click()
         assert el(app, "exposed").is_displayed()
         assert "Reachable from other computers" in el(app, "exposed").text
         assert Tray(app["pid"]).find("⚠ Reachable from the network")
