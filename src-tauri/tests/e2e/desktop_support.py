@@ -241,12 +241,16 @@ def launch_app(env):
 
 
 def quit_app(app):
-    """Clicks Quit in the window and waits for the app to exit. The click's
-    reply may never come: the app can be gone before it answers."""
+    """Clicks Quit in the window (in its App view, where the footer is) and
+    waits for the app to exit. The click's reply may never come: the app can
+    be gone before it answers."""
     from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     try:
-        app["driver"].find_element(By.ID, "quit").click()
+        driver = app["driver"]
+        if not driver.find_element(By.ID, "quit").is_displayed():
+            driver.find_element(By.ID, "view-app").click()
+        driver.find_element(By.ID, "quit").click()
     except WebDriverException:
         pass
     wait_until(lambda: not alive(app["pid"]), 30, 0.1, "the app to exit")

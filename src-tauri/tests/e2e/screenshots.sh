@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Takes the README screenshots (docs/screenshots/window.png, tray-menu.png)
+# Takes the README screenshots (docs/screenshots/window.png, window-app.png,
+# tray-menu.png)
 # of the real app in a headless session, with a StatusNotifierItem host
 # (gtk-sni-tray-standalone) drawing the tray icon and its menu, and a tiny
 # model loaded so the window and the menu show one.
@@ -32,6 +33,10 @@ sleep 3  # one status poll
 wid=$(xdotool search --sync --name '^Hearth$' | head -n 1)
 eval "$(xdotool getwindowgeometry --shell "$wid")"
 import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$out/window.png"
+# Its App view: the "App" switch at the right of the status bar.
+xdotool mousemove $((X + WIDTH - 54)) $((Y + 31)) click 1 mousemove $((X + 5)) $((Y + HEIGHT - 5))
+sleep 1
+import -window root -crop "${WIDTH}x${HEIGHT}+${X}+${Y}" +repage "$out/window-app.png"
 
 # The tray menu, with the window hidden: right-click the icon (top right).
 xdotool windowunmap "$wid"

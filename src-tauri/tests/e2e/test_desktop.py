@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
@@ -144,8 +145,9 @@ def test_window_loads_and_server_answers(app, env):
     app["server_pids"].add(pid)
     status, body = http_get(f"http://127.0.0.1:{env['port']}/health")
     assert status == 200 and json.loads(body)["status"] == "ok"
-    assert el(app, "url").text == f"http://127.0.0.1:{env['port']}"
-    log_dir = el(app, "log-dir").text
+    # (textContent: the App view may be hidden behind the web UI by now.)
+    assert el(app, "url").get_attribute("textContent") == f"http://127.0.0.1:{env['port']}"
+    log_dir = el(app, "log-dir").get_attribute("textContent")
     assert os.path.isfile(os.path.join(log_dir, "server-stderr.log"))
     # Both the app and the server write dated (daily-rotated) files there.
     names = os.listdir(log_dir)
@@ -169,12 +171,14 @@ def test_window_shows_the_web_ui_then_the_app_view(app, env):
                    30, 0.2, "the web UI's navigation")
         links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, 'nav[aria-label="Pages"] a')]
         assert "Models" in links and "Chat" in links, links
-        wait_until(lambda: "No models yet" in driver.find_element(By.TAG_NAME, "main").text
-                   or driver.find_elements(By.CSS_SELECTOR, "main table"),
+        wait_until(lambda: "No models yet" in driver.find_element(By.TAG_NAME, "main").text,
                    30, 0.2, "the Models page from the server")
+        wait_until(lambda: "Connected · API" in driver.find_element(By.TAG_NAME, "body").text,
+                   30, 0.2, "the web UI's connection line")
     finally:
         driver.switch_to.default_content()
     if SHOTS:
+        time.sleep(0.5)  # let the frame's last update paint
         os.makedirs(SHOTS, exist_ok=True)
         driver.save_screenshot(os.path.join(SHOTS, "window.png"))
     el(app, "view-app").click()
