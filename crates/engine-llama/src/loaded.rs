@@ -85,6 +85,7 @@ impl LlamaLoaded {
             )));
         }
         let backend = backend();
+        let gpu_free_before = gpu_memory_free();
         let mut params = LlamaModelParams::default().with_use_mmap(spec.use_mmap);
         if spec.num_gpu >= 0 {
             params = params.with_n_gpu_layers(spec.num_gpu as u32);
@@ -102,6 +103,8 @@ impl LlamaLoaded {
         let n_ctx_slot = ctx.n_ctx() / n_slots;
         let vision = Vision::load(model, spec, threads(spec.num_thread))?;
         let mut info = model_info(model, &ctx, n_slots);
+        // What the weights and caches really took on the GPUs (0 without).
+        info.vram_bytes = gpu_free_before.saturating_sub(gpu_memory_free());
         if let Some(v) = &vision {
             info.image_tokens = v.image_tokens;
             info.total_bytes += v.bytes;
@@ -269,6 +272,21 @@ fn model_info(model: &LlamaModel, ctx: &LlamaContext<'_>, slots: u32) -> ModelIn
         vram_bytes: 0,
         image_tokens: 0,
     }
+}
+
+/// Free memory of the GPUs llama.cpp can use, in bytes (0 without any).
+fn gpu_memory_free() -> u64 {
+    use llama_cpp_2::{list_llama_ggml_backend_devices, LlamaBackendDeviceType};
+    list_llama_ggml_backend_devices()
+        .iter()
+        .filter(|d| {
+            matches!(
+                d.device_type,
+                LlamaBackendDeviceType::Gpu | LlamaBackendDeviceType::IntegratedGpu
+            )
+        })
+        .map(|d| d.memory_free as u64)
+        .sum()
 }
 
 /// This process's resident set (`VmRSS`), 0 where /proc is missing.
