@@ -1,7 +1,8 @@
 //! Prompts longer than the context: chat history is truncated the way
 //! Ollama does it (oldest turns go, system messages and the last message
 //! stay), or refused when shifting is off; `_debug_render_only` shows the
-//! prompt that would run.
+//! prompt that would run. Generations that fill the context shift it and go
+//! on, unless `shift` is off.
 
 use hearth_e2e::Server;
 use serde_json::{json, Value};
@@ -73,4 +74,42 @@ async fn long_chats_drop_the_oldest_turns() {
         .post("/api/generate", json!({"model": "tiny", "prompt": "word ".repeat(2000), "shift": false, "stream": false}))
         .await;
     assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_generation_that_fills_the_context_shifts_it_and_goes_on() {
+    let s = Server::start().await;
+    s.create_tiny("tiny").await;
+    // The tiny model never ends on its own at temperature 0.
+    let gen = |shift: Option<bool>| {
+        let mut body = json!({"model": "tiny", "prompt": "The quick brown fox", "stream": false,
+                              "options": {"num_ctx": 128, "num_predict": 400, "temperature": 0}});
+        if let Some(shift) = shift {
+            body["shift"] = json!(shift);
+        }
+        body
+    };
+    for shift in [None, Some(true)] {
+        let (status, body) = s.post("/api/generate", gen(shift)).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["eval_count"], 400, "shift {shift:?}: {body}");
+        assert_eq!(body["done_reason"], "length");
+    }
+    let (status, body) = s.post("/api/generate", gen(Some(false))).await;
+    assert_eq!(status, 200, "{body}");
+    let n = body["eval_count"].as_u64().unwrap() + body["prompt_eval_count"].as_u64().unwrap();
+    assert!(n <= 128, "stopped at the end of the context: {body}");
+    assert_eq!(body["done_reason"], "length");
+
+    // Streamed and in a chat too.
+    let (status, _, lines) = s
+        .stream(
+            "/api/chat",
+            json!({"model": "tiny", "messages": [{"role": "user", "content": "Hi"}],
+                   "options": {"num_ctx": 128, "num_predict": 300, "temperature": 0}}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let last = lines.last().unwrap();
+    assert_eq!(last["eval_count"], 300, "{last}");
 }

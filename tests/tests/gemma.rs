@@ -144,3 +144,41 @@ async fn gemma_resumes_a_long_prompt_from_a_checkpoint_once_its_window_moved_on(
     };
     assert_eq!(start(&b), start(&fresh), "{b} / {fresh}");
 }
+
+#[tokio::test]
+async fn gemma_keeps_counting_across_a_context_shift() {
+    let Some(s) = with_gemma_env(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
+        return;
+    };
+    // 71 prompt tokens + 300 generated in a 256-token context: the context
+    // shifts once, about number 66. Moved keys that were not re-rotated
+    // right would derail the count at once.
+    let prompt = (1..=20)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+        + ",";
+    let (status, body) = s
+        .post(
+            "/api/generate",
+            json!({"model": "gemma3:270m", "prompt": prompt, "raw": true, "stream": false,
+                   "options": {"num_ctx": 256, "num_predict": 300, "temperature": 0, "num_thread": 1}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["eval_count"], 300, "{body}");
+    let text = body["response"].as_str().unwrap();
+    let numbers: Vec<u32> = text
+        .split(',')
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    let counted = numbers
+        .iter()
+        .zip(21..)
+        .take_while(|(n, want)| **n == *want)
+        .count();
+    assert!(
+        counted >= 60 && counted + 1 >= numbers.len(),
+        "counted {counted} of {numbers:?}"
+    );
+}

@@ -23,6 +23,7 @@ use hearth_engine::stop::{StopMatcher, StopStep};
 use hearth_engine::{Completion, DoneReason, EngineError, GenerateRequest, TokenSink};
 
 use crate::checkpoint;
+use crate::context_shift;
 use crate::generate::{elapsed_ns, fit_to_context, grammar_of, prompt_tokens};
 use crate::loaded::LlamaLoaded;
 use crate::logprobs;
@@ -78,6 +79,9 @@ struct Active<'s> {
     out: Output<'s>,
     logprobs: Option<u32>,
     budget: u32,
+    /// Shift the context when it fills (else end with "length"), keeping
+    /// this many tokens at its start.
+    shift: Option<u32>,
     eval_count: u32,
     context: Vec<i32>,
     /// Sampled, not yet decoded: goes into the next batch.
@@ -253,6 +257,7 @@ impl<'s> Batcher<'s> {
             out: Output::new(job.sink),
             logprobs: req.logprobs,
             budget: req.num_predict.unwrap_or(u32::MAX),
+            shift: req.shift.then_some(req.num_keep),
             eval_count: 0,
             context: text_prompt.iter().map(|t| t.0).collect(),
             prompt,
@@ -388,7 +393,7 @@ impl<'s> Batcher<'s> {
 /// Samples the next token of `a` from batch row `row` and handles it.
 /// Returns why the generation ended, if it did.
 fn advance(
-    m: &LlamaLoaded,
+    m: &mut LlamaLoaded,
     a: &mut Active<'_>,
     row: i32,
     stats: &mut BatchStats,
@@ -418,7 +423,12 @@ fn advance(
         }
         StopStep::Continue(piece) => a.out.emit(&piece)?,
     }
-    if m.seqs[a.seq].tokens.len() + 1 >= m.n_ctx_slot as usize {
+    let full = m.seqs[a.seq].tokens.len() + 1 >= m.n_ctx_slot as usize;
+    if full
+        && !a
+            .shift
+            .is_some_and(|keep| context_shift::make_room(m, a.seq, keep))
+    {
         return Ok(Some(DoneReason::Length));
     }
     a.pending = Some(token);

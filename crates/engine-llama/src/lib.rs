@@ -10,6 +10,7 @@ mod backend;
 pub mod batch;
 mod checkpoint;
 mod context;
+mod context_shift;
 mod embed;
 mod embed_plan;
 mod generate;

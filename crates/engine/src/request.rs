@@ -62,8 +62,14 @@ pub struct GenerateRequest {
     /// a grammar by the engine.
     #[serde(default)]
     pub json_schema: Option<String>,
-    /// Tokens kept from the start of the prompt when it must be truncated.
+    /// Tokens kept from the start of the prompt when it must be truncated
+    /// or the context shifted.
     pub num_keep: u32,
+    /// Whether a generation that fills its context goes on by dropping the
+    /// older half of what follows the first `num_keep` tokens (Ollama's
+    /// `shift`, on by default); off, it ends with [`DoneReason::Length`].
+    #[serde(default = "yes")]
+    pub shift: bool,
     /// `Some(n)`: report each generated token's log probability and the `n`
     /// most likely tokens at its position (see [`crate::logprob`]).
     #[serde(default)]
@@ -87,10 +93,15 @@ impl GenerateRequest {
             grammar: None,
             json_schema: None,
             num_keep: 4,
+            shift: true,
             logprobs: None,
             images: Vec::new(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Why a generation ended.

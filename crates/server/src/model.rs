@@ -25,6 +25,12 @@ pub struct Resolved {
 }
 
 impl Resolved {
+    /// Ollama shifts the context of every model but DeepSeek 2's (its
+    /// multi-head latent attention caches keys that cannot be re-rotated).
+    pub fn shifts_by_default(&self) -> bool {
+        self.model.config.model_family != "deepseek2"
+    }
+
     /// Whether the model can think: its template supports it or its config
     /// says so.
     pub fn can_think(&self) -> bool {

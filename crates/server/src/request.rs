@@ -146,6 +146,7 @@ pub fn engine_request(
         grammar: None,
         json_schema: common.json_schema.clone(),
         num_keep: r.options.num_keep.map_or(4, |n| n.max(0) as u32),
+        shift: true,
         logprobs: None,
         images: Vec::new(),
     }

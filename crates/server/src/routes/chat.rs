@@ -188,6 +188,7 @@ pub async fn prepare(
     let mut engine_req =
         request::engine_request(&resolved, lease.info().n_ctx, prompt, add_special, &common);
     engine_req.logprobs = logprobs::wanted(req.logprobs, req.top_logprobs);
+    engine_req.shift = req.shift.unwrap_or_else(|| resolved.shifts_by_default());
     engine_req.images = vision::surviving(&history, images);
     let thinking = common
         .think
