@@ -196,6 +196,8 @@ endif
 release:
 	@[ -n "$${TAURI_SIGNING_PRIVATE_KEY:-}" ] && [ -n "$${HEARTH_UPDATER_PUBKEY:-}" ] || \
 	  { echo "make release needs TAURI_SIGNING_PRIVATE_KEY (+ _PASSWORD) and HEARTH_UPDATER_PUBKEY" >&2; exit 1; }
+	@case "$(HEARTH_UPDATE_ENDPOINT)" in https://*) ;; *) \
+	  echo "HEARTH_UPDATE_ENDPOINT must be an https:// URL (a release app refuses to start with any other)" >&2; exit 1;; esac
 	$(MAKE) package DESKTOP_PROFILE=release
 	scripts/desktop-manifest.sh src-tauri/target/release/bundle/deb "$(HEARTH_UPDATE_BASE_URL)"
 # Benchmark (not part of `make test`): Hearth (release build) against
