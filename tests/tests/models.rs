@@ -31,6 +31,16 @@ async fn create_streams_progress_and_lists_the_model() {
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["connection"], "close");
     }
+    // A body read to its end keeps the connection, whatever the answer.
+    let resp = s
+        .client
+        .post(s.url("/api/show"))
+        .json(&json!({"model": "no-such-model"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(resp.headers().get("connection").is_none());
     let (status, ctype, lines) = s
         .stream(
             "/api/create",

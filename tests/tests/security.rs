@@ -387,6 +387,20 @@ async fn api_keys_missing_invalid_revoked() {
             "{bad}"
         );
     }
+    // Refused before its body was read: the client must not reuse the
+    // connection (with the key, the next request on it would be refused
+    // by a hang-up instead).
+    for _ in 0..5 {
+        let resp = s
+            .client
+            .post(s.url("/api/generate"))
+            .body(vec![b' '; 256 * 1024])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401);
+        assert_eq!(resp.headers()["connection"], "close");
+    }
     let resp = s
         .client
         .get(s.url(&format!("/api/tags?api_key={key}")))

@@ -39,6 +39,7 @@ mod templates;
 mod time;
 mod tool_choice;
 mod ui;
+mod unread_body;
 mod vectors;
 mod vision;
 

@@ -1,6 +1,8 @@
 //! The middleware around the routes, in the order that matters.
 //!
-//! Outermost first: `X-Served-By`; request id and tracing span; the recent
+//! Outermost first: `Connection: close` when the body stays unread
+//! (outside everything that may answer early); `X-Served-By`; request id
+//! and tracing span; the recent
 //! request log (`/hearth/requests`); metrics (so rejected
 //! requests are counted too); the request-body idle timeout (outside every
 //! reader of the body, so its 408 replaces whatever they answered); the
@@ -12,7 +14,7 @@
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
 
-use crate::{fleet, hearth, lifecycle, metrics, request_id, security, AppState};
+use crate::{fleet, hearth, lifecycle, metrics, request_id, security, unread_body, AppState};
 
 /// Wraps `router`, whose routes must all be added already.
 pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
@@ -32,4 +34,5 @@ pub fn wrap(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .layer(from_fn(hearth::requests::record))
         .layer(from_fn(request_id::trace))
         .layer(from_fn_with_state(state.instance.clone(), fleet::served_by))
+        .layer(from_fn(unread_body::close_if_unread))
 }

@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use hearth_store::Digest;
@@ -31,12 +31,10 @@ pub async fn upload(
     Path(digest): Path<String>,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let expected = match Digest::parse(&digest) {
-        Ok(d) => d,
-        Err(e) => return Ok(closing(ApiError::from(e).into_response())),
-    };
+    let expected = Digest::parse(&digest)?;
     if state.store.has_blob(&expected) {
-        return Ok(closing(StatusCode::OK.into_response()));
+        // Answered unread: `unread_body` tells the client to reconnect.
+        return Ok(StatusCode::OK.into_response());
     }
     let mut writer = state.store.blob_writer()?;
     let mut stream = body.into_data_stream();
@@ -57,16 +55,4 @@ pub async fn upload(
         )));
     }
     Ok(StatusCode::CREATED.into_response())
-}
-
-/// Marks a response sent before the request body was read.
-///
-/// The unread body makes the connection unusable for another request; without
-/// `Connection: close` a client that pools connections (httpx, Go) may send its
-/// next request on it and see the server hang up. Go's own server does the same
-/// for large unread bodies.
-fn closing(mut resp: Response) -> Response {
-    resp.headers_mut()
-        .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    resp
 }
