@@ -715,6 +715,10 @@ async fn a_stalled_request_body_gets_408_and_is_dropped() {
     );
     let response = String::from_utf8_lossy(&buf);
     assert_eq!(status_of(&response), 408, "{response}");
+    assert!(
+        response.to_lowercase().contains("connection: close"),
+        "{response}"
+    );
     alive(&s).await;
 }
 

@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::header::CONNECTION;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use http_body::{Frame, SizeHint};
@@ -94,8 +93,8 @@ impl http_body::Body for IdleTimeoutBody {
 
 /// Middleware: wraps the request body in the idle timeout. Whatever the
 /// handler made of the failed read (400, 413, a half-written blob), the
-/// client gets `408` and the connection is closed, so the slow upload
-/// cannot continue on it.
+/// client gets `408`; the body was never read to its end, so
+/// `unread_body` closes the connection and the slow upload cannot go on.
 pub async fn limit(State(idle): State<Duration>, req: Request, next: Next) -> Response {
     let fired = Arc::new(AtomicBool::new(false));
     let req = req.map(|body| Body::new(IdleTimeoutBody::new(body, idle, fired.clone())));
@@ -104,12 +103,7 @@ pub async fn limit(State(idle): State<Duration>, req: Request, next: Next) -> Re
         return response;
     }
     tracing::warn!(timeout = ?idle, "request body timed out");
-    let mut response =
-        ApiError::new(StatusCode::REQUEST_TIMEOUT, "request body timed out").into_response();
-    response
-        .headers_mut()
-        .insert(CONNECTION, HeaderValue::from_static("close"));
-    response
+    ApiError::new(StatusCode::REQUEST_TIMEOUT, "request body timed out").into_response()
 }
 
 #[cfg(test)]
