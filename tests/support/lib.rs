@@ -409,6 +409,19 @@ impl Server {
         self.post("/api/create", req).await
     }
 
+    /// A server started with `env` that has the cached Gemma 3 270M as
+    /// `gemma3:270m`; `None` (and a note) where the model is not cached.
+    pub async fn with_gemma(env: &[(&str, &str)]) -> Option<Server> {
+        let Some(path) = gemma_gguf() else {
+            eprintln!("skipping: Gemma test model not cached (run `make test-model`)");
+            return None;
+        };
+        let s = Server::start_with(env).await;
+        let (status, body) = s.create_from_file("gemma3:270m", &path, json!({})).await;
+        assert_eq!(status, 200, "{body}");
+        Some(s)
+    }
+
     /// Creates `tiny` from the tiny GGUF with one thread.
     pub async fn create_tiny(&self, name: &str) {
         let (status, body) = self

@@ -6,19 +6,8 @@
 use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
-use hearth_e2e::{gemma_gguf, Server};
+use hearth_e2e::Server;
 use serde_json::{json, Value};
-
-async fn with_gemma(env: &[(&str, &str)]) -> Option<Server> {
-    let Some(path) = gemma_gguf() else {
-        eprintln!("skipping: Gemma test model not cached (run `make test-model`)");
-        return None;
-    };
-    let s = Server::start_with(env).await;
-    let (status, body) = s.create_from_file("gemma3:270m", &path, json!({})).await;
-    assert_eq!(status, 200, "{body}");
-    Some(s)
-}
 
 /// Prompts that repeat a distinctive cycle, and the word that continues it
 /// (each checked against a solo run of Gemma 3 270M; `<bos>` is parsed as
@@ -67,7 +56,7 @@ fn words(text: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn eight_concurrent_streams_continue_their_own_sequences_and_grammars() {
-    let Some(s) = with_gemma(&[("HEARTH_NUM_PARALLEL", "8")]).await else {
+    let Some(s) = Server::with_gemma(&[("HEARTH_NUM_PARALLEL", "8")]).await else {
         return;
     };
     let options = json!({"num_predict": 6, "temperature": 0, "num_ctx": 512, "num_batch": 64});
@@ -177,7 +166,7 @@ async fn first_chunk(resp: &mut reqwest::Response) {
 
 #[tokio::test]
 async fn a_disconnect_frees_the_slot_for_the_queued_request() {
-    let Some(s) = with_gemma(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
+    let Some(s) = Server::with_gemma(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
         return;
     };
     let long = json!({"model": "gemma3:270m", "prompt": "Once upon a time", "raw": true,
@@ -233,7 +222,8 @@ async fn a_disconnect_frees_the_slot_for_the_queued_request() {
 
 #[tokio::test]
 async fn a_full_queue_answers_503_with_retry_after() {
-    let Some(s) = with_gemma(&[("HEARTH_NUM_PARALLEL", "1"), ("HEARTH_MAX_QUEUE", "1")]).await
+    let Some(s) =
+        Server::with_gemma(&[("HEARTH_NUM_PARALLEL", "1"), ("HEARTH_MAX_QUEUE", "1")]).await
     else {
         return;
     };

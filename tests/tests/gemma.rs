@@ -2,23 +2,8 @@
 //! through the built-in Gemma turn format, and prompt-cache reuse that must
 //! never change what the model says.
 
-use hearth_e2e::{gemma_gguf, text_of, Server};
+use hearth_e2e::{text_of, Server};
 use serde_json::{json, Value};
-
-async fn with_gemma() -> Option<Server> {
-    with_gemma_env(&[]).await
-}
-
-async fn with_gemma_env(env: &[(&str, &str)]) -> Option<Server> {
-    let Some(path) = gemma_gguf() else {
-        eprintln!("skipping: Gemma test model not cached (run `make test-model`)");
-        return None;
-    };
-    let s = Server::start_with(env).await;
-    let (status, body) = s.create_from_file("gemma3:270m", &path, json!({})).await;
-    assert_eq!(status, 200, "{body}");
-    Some(s)
-}
 
 fn greedy(n: u32) -> Value {
     // A small batch keeps the sliding-window cache small (window + batch
@@ -28,7 +13,9 @@ fn greedy(n: u32) -> Value {
 
 #[tokio::test]
 async fn gemma_chats_and_caches_prompts_without_changing_answers() {
-    let Some(s) = with_gemma().await else { return };
+    let Some(s) = Server::with_gemma(&[]).await else {
+        return;
+    };
 
     let show = s.post("/api/show", json!({"model": "gemma3:270m"})).await.1;
     assert_eq!(show["details"]["family"], "gemma3");
@@ -87,7 +74,7 @@ async fn gemma_chats_and_caches_prompts_without_changing_answers() {
 async fn gemma_resumes_a_long_prompt_from_a_checkpoint_once_its_window_moved_on() {
     // One slot and a small batch: a sliding-window cache of 768 cells
     // (window 512 plus the batch, padded), whatever the machine.
-    let Some(s) = with_gemma_env(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
+    let Some(s) = Server::with_gemma(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
         return;
     };
     let gen = |prompt: &str, n: u32| json!({"model": "gemma3:270m", "prompt": prompt, "raw": true, "stream": false, "options": greedy(n)});
@@ -147,7 +134,7 @@ async fn gemma_resumes_a_long_prompt_from_a_checkpoint_once_its_window_moved_on(
 
 #[tokio::test]
 async fn gemma_keeps_counting_across_a_context_shift() {
-    let Some(s) = with_gemma_env(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
+    let Some(s) = Server::with_gemma(&[("HEARTH_NUM_PARALLEL", "1")]).await else {
         return;
     };
     // 71 prompt tokens + 300 generated in a 256-token context: the context

@@ -5,18 +5,14 @@
 
 use std::time::{Duration, Instant};
 
-use hearth_e2e::{gemma_gguf, Server};
+use hearth_e2e::Server;
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn a_runner_killed_mid_stream_fails_its_request_and_the_next_one_reloads() {
-    let Some(path) = gemma_gguf() else {
-        eprintln!("skipping: Gemma test model not cached (run `make test-model`)");
+    let Some(s) = Server::with_gemma(&[]).await else {
         return;
     };
-    let s = Server::start().await;
-    let (status, body) = s.create_from_file("gemma3:270m", &path, json!({})).await;
-    assert_eq!(status, 200, "{body}");
 
     let mut resp = s
         .client
