@@ -275,13 +275,11 @@ def write_model(args: argparse.Namespace) -> dict[str, object]:
     tensors += [("output_norm.weight", ones(n_embd)), ("output.weight", output)]
 
     out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
     name = "hearth-tiny-embed" if args.embedding else "hearth-tiny"
-
-    w = gguf.GGUFWriter(tmp, arch="llama")
-    try:
-        _fill(
+    write_gguf(
+        out,
+        "llama",
+        lambda w: _fill(
             w,
             args,
             name=name,
@@ -295,16 +293,8 @@ def write_model(args: argparse.Namespace) -> dict[str, object]:
             types=types,
             template=template,
             tensors=tensors,
-        )
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
-        os.replace(tmp, out)
-    except BaseException:
-        w.close()
-        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-        raise
+        ),
+    )
 
     return {
         "path": str(out),
@@ -314,6 +304,26 @@ def write_model(args: argparse.Namespace) -> dict[str, object]:
         "n_tensors": len(tensors),
         "bytes": out.stat().st_size,
     }
+
+
+def write_gguf(out: Path, arch: str, fill) -> None:
+    """Writes a GGUF whose keys and tensors `fill(writer)` adds. It is written
+    next to `out` under a temporary name and renamed into place, so `out` is
+    never left half written. (Also used by make_tiny_mmproj.py.)"""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    w = gguf.GGUFWriter(tmp, arch=arch)
+    try:
+        fill(w)
+        w.write_header_to_file()
+        w.write_kv_data_to_file()
+        w.write_tensors_to_file()
+        w.close()
+        os.replace(tmp, out)
+    except BaseException:
+        w.close()
+        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
+        raise
 
 
 def _fill(

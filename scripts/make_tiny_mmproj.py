@@ -44,14 +44,16 @@ Tensors (numpy shapes; gguf-py stores ggml's ne in reverse, so numpy
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
 try:
     import gguf
+    from make_tiny_gguf import write_gguf
 except ImportError:  # pragma: no cover - message for a missing dependency
     sys.exit("make_tiny_mmproj.py needs the 'gguf' package: pip install -r scripts/requirements-test.txt")
 
@@ -141,10 +143,8 @@ def tensors_of(args: argparse.Namespace) -> list[tuple[str, np.ndarray]]:
 def write(args: argparse.Namespace) -> dict[str, object]:
     tensors = tensors_of(args)
     out: Path = args.out
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    w = gguf.GGUFWriter(tmp, arch="clip")
-    try:
+
+    def fill(w: "gguf.GGUFWriter") -> None:
         w.add_name("hearth-tiny-mmproj")
         w.add_type("mmproj")
         w.add_file_type(int(gguf.LlamaFileType.ALL_F32))
@@ -163,15 +163,8 @@ def write(args: argparse.Namespace) -> dict[str, object]:
         w.add_array("clip.vision.image_std", [0.5, 0.5, 0.5])
         for name, data in tensors:
             w.add_tensor(name, data)
-        w.write_header_to_file()
-        w.write_kv_data_to_file()
-        w.write_tensors_to_file()
-        w.close()
-        os.replace(tmp, out)
-    except BaseException:
-        w.close()
-        tmp.unlink(missing_ok=True)  # never leave a half-written file behind
-        raise
+
+    write_gguf(out, "clip", fill)
     return {
         "path": str(out),
         "n_tensors": len(tensors),
