@@ -42,10 +42,7 @@ pub(crate) fn make_room(m: &mut LlamaLoaded, seq: usize, num_keep: u32) -> bool 
         m.seqs[seq].clear();
         return false;
     }
-    let cache = &mut m.seqs[seq];
-    cache.tokens.drain(keep..keep + discard);
-    // Every saved sliding-window state describes positions that moved.
-    cache.checkpoints.clear();
+    m.seqs[seq].remove(keep..keep + discard);
     tracing::debug!(seq, keep, discard, "context shifted");
     true
 }

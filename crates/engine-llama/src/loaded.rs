@@ -45,7 +45,8 @@ pub struct LlamaLoaded {
 #[derive(Default)]
 pub(crate) struct SeqCache {
     /// Tokens in the KV cache at positions 0.., in order. Shorten it only
-    /// through [`SeqCache::truncate`] / [`SeqCache::clear`].
+    /// through [`SeqCache::truncate`], [`SeqCache::remove`] or
+    /// [`SeqCache::clear`], which keep the checkpoints in step.
     pub(crate) tokens: Vec<LlamaToken>,
     /// When a request last used it (a logical clock), for LRU choice.
     pub(crate) last_used: u64,
@@ -59,6 +60,13 @@ impl SeqCache {
     pub(crate) fn truncate(&mut self, n: usize) {
         self.tokens.truncate(n);
         self.checkpoints.retain(|c| (c.pos_max() as usize) < n);
+    }
+
+    /// Drops the tokens in `range` (a context shift moved the later ones
+    /// down); every checkpoint describes positions that moved.
+    pub(crate) fn remove(&mut self, range: std::ops::Range<usize>) {
+        self.tokens.drain(range);
+        self.checkpoints.clear();
     }
 
     /// Forgets everything the sequence held.
